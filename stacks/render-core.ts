@@ -1,0 +1,90 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { stringify } from 'yaml';
+import { RegionConfig, StackConfig } from './config/load';
+import { buildRegionChart } from './region-chart';
+import { KubeObject, SynthObject, synthesizeChart } from './synth';
+
+export interface RenderedRegion {
+  readonly region: RegionConfig;
+  readonly objects: readonly SynthObject[];
+}
+
+/** Picks the regions named in `only` (all when empty); unknown names are an error listing the known ones. */
+export function selectRegions(config: StackConfig, only: readonly string[] = []): RegionConfig[] {
+  const known = config.regions.map((r) => r.name);
+  const unknown = only.filter((name) => !known.includes(name));
+  if (unknown.length) {
+    throw new Error(`${config.file}: unknown region${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (stack ${config.stack} has: ${known.join(', ')})`);
+  }
+  return config.regions.filter((r) => only.length === 0 || only.includes(r.name));
+}
+
+export function synthesizeRegion(config: StackConfig, region: RegionConfig): RenderedRegion {
+  return { region, objects: synthesizeChart(buildRegionChart(config, region).chart) };
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value as object)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+/** YAML with sorted keys: byte-identical for identical objects. */
+export function manifestYaml(manifest: KubeObject): string {
+  return stringify(sortKeys(manifest), { lineWidth: 0, sortMapEntries: false });
+}
+
+/**
+ * Path of an object inside a region folder; the same layout the Kubernetes provider's
+ * renderYamlToDirectory uses (CRDs first in 0-crd, the rest in 1-manifest), so the two compare.
+ */
+export function renderedPath(m: KubeObject): string {
+  const clean = (s: string) => s.replace(/[/:]/g, '_');
+  const file = `${clean(m.apiVersion)}-${m.kind.toLowerCase()}-${clean(m.metadata.namespace ?? 'default')}-${clean(m.metadata.name)}.yaml`;
+  return path.join(m.kind === 'CustomResourceDefinition' ? '0-crd' : '1-manifest', file);
+}
+
+/** Relative path -> file content for one region. */
+export function regionFiles(rendered: RenderedRegion): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const { manifest } of rendered.objects) files.set(renderedPath(manifest), manifestYaml(manifest));
+  return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * Writes `<outDir>/<stack>/<region>/...` for each rendered region. Everything is generated before
+ * anything is written; each region folder is built in a temporary sibling and renamed into place,
+ * so an error never leaves a half-written folder.
+ */
+export function writeRegions(outDir: string, stack: string, regions: readonly RenderedRegion[]): string[] {
+  const stackDir = path.resolve(outDir, stack);
+  const prepared = regions.map((r) => ({ name: r.region.name, files: regionFiles(r) }));
+  fs.mkdirSync(stackDir, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(stackDir, '.render-'));
+  try {
+    for (const { name, files } of prepared) {
+      for (const [rel, content] of files) {
+        const full = path.join(staging, name, rel);
+        fs.mkdirSync(path.dirname(full), { recursive: true });
+        fs.writeFileSync(full, content);
+      }
+    }
+    const written: string[] = [];
+    for (const { name } of prepared) {
+      const target = path.join(stackDir, name);
+      fs.rmSync(target, { recursive: true, force: true });
+      fs.renameSync(path.join(staging, name), target);
+      written.push(target);
+    }
+    return written;
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
