@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { contentHash, readScripts } from '../../lib/files';
 import { selectorLabels, standardLabels } from '../../lib/labels';
+import { MetricsSource, ScrapeEndpoint } from '../../lib/metrics';
 import { NamespaceRegistry } from '../../lib/namespaces';
 import { WorkloadNetworkPolicy } from '../../lib/network-policy';
 import { formatMiB, MiB, parseMemory } from '../../lib/quantity';
@@ -81,7 +82,7 @@ export interface RedisClusterProps {
  * A Redis 7 Cluster on a StatefulSet: sharded, replicated, password-protected, recoverable after
  * every pod comes back with a new IP, and reachable only from the workloads declared with allowFrom().
  */
-export class RedisCluster extends Construct {
+export class RedisCluster extends Construct implements MetricsSource {
   public readonly name: string;
   public readonly namespace: string;
   public readonly masters: number;
@@ -318,6 +319,11 @@ export class RedisCluster extends Construct {
   public get nodeHostnames(): string[] {
     const count = this.masters * (1 + this.replicasPerMaster);
     return Array.from({ length: count }, (_, i) => `${this.name}-${i}.${this.headlessServiceName}.${this.namespace}.svc.${this.clusterDomain}`);
+  }
+
+  /** redis_exporter sidecar of every member. */
+  public get scrapeEndpoints(): ScrapeEndpoint[] {
+    return [{ job: 'redis-exporter', workload: this.workload, port: EXPORTER_PORT_REF, path: '/metrics', interval: '30s' }];
   }
 
   public get statefulSetName(): string {
