@@ -2,7 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseMemory } from '../../lib/quantity';
+import { MiB, parseMemory } from '../../lib/quantity';
+
+const mib = (bytes: number) => Math.floor(bytes / MiB);
 import {
   cachePolicySchema,
   CachePolicy,
@@ -16,6 +18,7 @@ import {
   redisMemoryOverhead,
   RedisSettings,
   redisSettingsSchema,
+  RegionInput,
   regionSchema,
 } from './schema';
 
@@ -159,46 +162,51 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
   for (const [key, schemaFor] of Object.entries(SECTIONS)) {
     (sections as Record<string, unknown>)[key] = parse(key, schemaFor(env), value(key) ?? {});
   }
-  const regionsInput = value('regions');
-  const regions = parse('regions', z.array(regionSchema).min(1, { error: 'must list at least one region' }), regionsInput);
-
+  // Regions are checked one by one so that cross-region rules (duplicates, waves) still run
+  // when some region has other problems: one run reports everything.
+  const regionList = parse('regions', z.array(z.unknown()).min(1, { error: 'must list at least one region' }), value('regions'));
+  const regionResults = (regionList ?? []).map((item, i) => parse(`regions[${i}]`, regionSchema, item));
+  const field = (item: unknown, key: string): unknown => (item && typeof item === 'object' ? (item as Record<string, unknown>)[key] : undefined);
   const effectiveRegions: RegionConfig[] = [];
-  if (regions) {
+  if (regionList) {
     const seen = new Map<string, number>();
-    regions.forEach((region, i) => {
-      const first = seen.get(region.name);
-      if (first !== undefined) at(`${PROJECT}:regions[${i}].name`, `duplicate region name "${region.name}" (also regions[${first}])`);
-      else seen.set(region.name, i);
+    regionList.forEach((item, i) => {
+      const name = field(item, 'name');
+      if (typeof name !== 'string') return;
+      const first = seen.get(name);
+      if (first !== undefined) at(`${PROJECT}:regions[${i}].name`, `duplicate region name "${name}" (also regions[${first}])`);
+      else seen.set(name, i);
     });
-    const waves = [...new Set(regions.map((r) => r.wave))].sort((a, b) => a - b);
+    const waves = [...new Set(regionList.map((item) => field(item, 'wave')).filter((w): w is number => Number.isInteger(w) && (w as number) >= 1))].sort((a, b) => a - b);
     const missing = waves.length ? Array.from({ length: waves[waves.length - 1] }, (_, i) => i + 1).filter((w) => !waves.includes(w)) : [];
     if (missing.length) {
       at(`${PROJECT}:regions`, `rollout waves must be consecutive from 1 (found ${waves.join(', ')}; missing ${missing.join(', ')})`);
     }
-    if (redis) {
-      regions.forEach((region, i) => {
-        const merged = { ...redis, ...Object.fromEntries(Object.entries(region.redis).filter(([, v]) => v !== undefined)) } as RedisSettings;
-        const memoryBytes = parseMemory(merged.memory)!;
-        const maxmemoryBytes = merged.maxmemory ? parseMemory(merged.maxmemory)! : defaultMaxmemory(memoryBytes);
-        const needed = maxmemoryBytes + redisMemoryOverhead(maxmemoryBytes);
-        if (memoryBytes < needed) {
-          const where = region.redis.memory || region.redis.maxmemory ? `regions[${i}].redis.memory` : 'redis.memory';
-          at(
-            `${PROJECT}:${where}`,
-            `memory limit ${merged.memory} is too small for maxmemory ${Math.floor(maxmemoryBytes / 2 ** 20)}Mi plus overhead ${Math.floor(redisMemoryOverhead(maxmemoryBytes) / 2 ** 20)}Mi (region ${region.name}; needs at least ${Math.ceil(needed / 2 ** 20)}Mi)`,
-          );
-        }
-        const cpuRequest = merged.cpuRequest;
-        effectiveRegions.push({
-          name: region.name,
-          wave: region.wave,
-          kubeContext: region.kubeContext,
-          clusterId: region.clusterId,
-          zones: region.zones,
-          redis: { ...merged, cpuRequest, memoryBytes, maxmemoryBytes },
-        });
+  }
+  if (redis) {
+    regionResults.forEach((region: RegionInput | undefined, i) => {
+      if (!region) return;
+      const overrides = Object.fromEntries(Object.entries(region.redis).filter(([, v]) => v !== undefined));
+      const merged = { ...redis, ...overrides } as RedisSettings;
+      const memoryBytes = parseMemory(merged.memory)!;
+      const maxmemoryBytes = merged.maxmemory ? parseMemory(merged.maxmemory)! : defaultMaxmemory(memoryBytes);
+      const overhead = redisMemoryOverhead(maxmemoryBytes);
+      if (memoryBytes < maxmemoryBytes + overhead) {
+        const where = region.redis.memory || region.redis.maxmemory ? `regions[${i}].redis.memory` : 'redis.memory';
+        at(
+          `${PROJECT}:${where}`,
+          `memory limit ${merged.memory} is too small for maxmemory ${mib(maxmemoryBytes)}Mi plus overhead ${mib(overhead)}Mi (region ${region.name}; needs at least ${Math.ceil((maxmemoryBytes + overhead) / MiB)}Mi)`,
+        );
+      }
+      effectiveRegions.push({
+        name: region.name,
+        wave: region.wave,
+        kubeContext: region.kubeContext,
+        clusterId: region.clusterId,
+        zones: region.zones,
+        redis: { ...merged, memoryBytes, maxmemoryBytes },
       });
-    }
+    });
   }
 
   const secrets: Record<string, SecretSource> = {};
