@@ -11,15 +11,16 @@ export function main(argv: string[]): number {
     .requiredOption('-s, --stack <name>', 'stack (environment) to render: staging or prod')
     .option('-r, --region <name...>', 'render only these regions')
     .option('-o, --out <dir>', 'output directory', 'dist')
+    .option('--project-dir <dir>', 'directory holding Pulumi.<stack>.yaml', path.resolve(__dirname, '..'))
     .exitOverride();
   try {
     program.parse(argv, { from: 'user' });
   } catch (e) {
     return (e as { exitCode?: number }).exitCode ?? 2;
   }
-  const opts = program.opts<{ stack: string; region?: string[]; out: string }>();
+  const opts = program.opts<{ stack: string; region?: string[]; out: string; projectDir: string }>();
   try {
-    const config = validateStackConfig(readStackFile(opts.stack));
+    const config = validateStackConfig(readStackFile(opts.stack, opts.projectDir));
     const regions = selectRegions(config, opts.region ?? []).map((region) => synthesizeRegion(config, region));
     const written = writeRegions(opts.out, config.stack, regions);
     for (const [i, dir] of written.entries()) {

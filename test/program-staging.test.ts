@@ -1,0 +1,3 @@
+import { describeProgram } from './program-assertions';
+
+describeProgram('staging');
