@@ -17,6 +17,17 @@ export class NamespaceRegistry extends Construct {
   }
 
   private readonly byName = new Map<string, k8s.KubeNamespace>();
+  private readonly hooks: ((name: string, namespace: k8s.KubeNamespace) => void)[] = [];
+
+  /**
+   * Runs `hook` for every namespace: those already created now, the others when they are created.
+   * The mesh labels namespaces and adds its per-namespace policies this way, whatever the order
+   * in which components are constructed.
+   */
+  public forEachNamespace(hook: (name: string, namespace: k8s.KubeNamespace) => void): void {
+    this.hooks.push(hook);
+    for (const [name, ns] of this.byName) hook(name, ns);
+  }
 
   /** The namespace object named `name`, created on first use. */
   public ensure(name: string): k8s.KubeNamespace {
@@ -35,6 +46,7 @@ export class NamespaceRegistry extends Construct {
         },
       });
       this.byName.set(name, ns);
+      for (const hook of this.hooks) hook(name, ns);
     }
     return ns;
   }

@@ -32,6 +32,8 @@ export interface WorkloadNetworkPolicyProps {
   readonly labels?: Labels;
   /** Egress beyond DNS and the flows declared in the traffic graph (e.g. the Kubernetes API). */
   readonly extraEgress?: k8s.NetworkPolicyEgressRule[];
+  /** Ingress beyond the flows declared in the traffic graph (e.g. a public proxy port reached from outside the cluster). */
+  readonly extraIngress?: k8s.NetworkPolicyIngressRule[];
 }
 
 /**
@@ -49,7 +51,10 @@ export class WorkloadNetworkPolicy extends Construct {
         podSelector: { matchLabels: { ...workload.podLabels } },
         policyTypes: ['Ingress', 'Egress'],
         ingress: Lazy.any({
-          produce: () => graph.rulesTo(workload).map((rule) => ({ from: [peerSelector(rule.from)], ports: tcpPorts(rule.ports) })),
+          produce: () => [
+            ...graph.rulesTo(workload).map((rule) => ({ from: [peerSelector(rule.from)], ports: tcpPorts(rule.ports) })),
+            ...(props.extraIngress ?? []),
+          ],
         }),
         egress: Lazy.any({
           produce: () => [

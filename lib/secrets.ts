@@ -8,6 +8,7 @@ import { Labels } from './labels';
  * Output and the offline render keeps the placeholder, which doubles as the redaction.
  */
 const PLACEHOLDER = /^<secret:([A-Za-z][A-Za-z0-9]*)>$/;
+const PLACEHOLDER_IN_TEXT = /<secret:[A-Za-z][A-Za-z0-9]*>/;
 
 export function secretPlaceholder(secretId: string): string {
   return `<secret:${secretId}>`;
@@ -16,6 +17,11 @@ export function secretPlaceholder(secretId: string): string {
 /** The secret id behind a placeholder, or undefined when `value` is not one. */
 export function placeholderSecretId(value: unknown): string | undefined {
   return typeof value === 'string' ? PLACEHOLDER.exec(value)?.[1] : undefined;
+}
+
+/** Whether `text` contains a placeholder anywhere, e.g. inside a config file, where it would never be substituted. */
+export function containsPlaceholder(text: string): boolean {
+  return PLACEHOLDER_IN_TEXT.test(text);
 }
 
 export interface SecretKeyRef {
@@ -36,12 +42,15 @@ export class DeployTimeSecret extends Construct {
   public readonly name: string;
   public readonly namespace: string;
   public readonly secretIds: readonly string[];
+  /** Secret data key -> id of the Pulumi secret providing its value. */
+  public readonly entries: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: DeployTimeSecretProps) {
     super(scope, id);
     this.name = props.name;
     this.namespace = props.namespace;
     this.secretIds = Object.values(props.entries);
+    this.entries = { ...props.entries };
     const stringData = Object.fromEntries(
       Object.entries(props.entries).map(([key, secretId]) => [key, secretPlaceholder(secretId)]),
     );

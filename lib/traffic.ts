@@ -33,12 +33,24 @@ export class TrafficGraph extends Construct {
   }
 
   private readonly flows: TrafficRule[] = [];
+  private readonly listeners: ((rule: TrafficRule) => void)[] = [];
 
   public allow(rule: TrafficRule): void {
     if (rule.ports.length === 0) {
       throw new Error(`traffic from ${rule.from.description} to ${rule.to.description}: at least one port is required`);
     }
     this.flows.push(rule);
+    for (const listener of this.listeners) listener(rule);
+  }
+
+  /**
+   * Runs `listener` for every flow, those declared so far now and later ones as they are declared, so
+   * a component that creates objects per destination (the mesh's AuthorizationPolicies) may be
+   * constructed before the components that declare traffic.
+   */
+  public forEachRule(listener: (rule: TrafficRule) => void): void {
+    this.listeners.push(listener);
+    for (const rule of [...this.flows]) listener(rule);
   }
 
   public get rules(): readonly TrafficRule[] {

@@ -42,4 +42,8 @@ ensure_apt_packages() {
 }
 
 ensure_apt_packages
+# Kubernetes OpenAPI documents for `npm run check` and the schema tests (.tools/k8s-openapi/<minor>).
+bash scripts/k8s-openapi/fetch.sh
+# actionlint for the workflow tests (.tools/bin/actionlint, built from the Go module proxy).
+bash scripts/tools/actionlint.sh
 log "setup complete"

@@ -47,7 +47,7 @@ export function synthesizeChart(chart: Chart): SynthObject[] {
     crdsByKind.set(`${spec.group}/${spec.names.kind}`, objectKey(m));
   }
 
-  return apiObjects.map((o, i) => {
+  const objects = apiObjects.map((o, i) => {
     const manifest = manifests[i];
     const deps = new Set<string>();
     for (const dep of o.node.dependencies) for (const target of apiObjectsIn(dep)) deps.add(keyOf.get(target)!);
@@ -58,4 +58,31 @@ export function synthesizeChart(chart: Chart): SynthObject[] {
     deps.delete(keyOf.get(o)!);
     return { key: keyOf.get(o)!, manifest, dependsOn: [...deps].sort() };
   });
+  return dependencyOrder(objects);
+}
+
+/**
+ * Definition order, except that every object comes after what it depends on (the deploy layer
+ * registers in this order). Namespaces are created lazily by the first component that needs
+ * one, so they are often defined after their first object.
+ */
+function dependencyOrder(objects: SynthObject[]): SynthObject[] {
+  const byKey = new Map(objects.map((o) => [o.key, o]));
+  const done = new Set<string>();
+  const visiting = new Set<string>();
+  const out: SynthObject[] = [];
+  const visit = (o: SynthObject) => {
+    if (done.has(o.key)) return;
+    if (visiting.has(o.key)) throw new Error(`dependency cycle through ${o.key}`);
+    visiting.add(o.key);
+    for (const dep of o.dependsOn) {
+      const target = byKey.get(dep);
+      if (target) visit(target);
+    }
+    visiting.delete(o.key);
+    done.add(o.key);
+    out.push(o);
+  };
+  objects.forEach(visit);
+  return out;
 }

@@ -72,8 +72,6 @@ export interface RedisClusterProps {
   readonly zones?: readonly string[];
   /** Id of the Pulumi secret holding the password. @default 'redisPassword' */
   readonly passwordSecretId?: string;
-  /** Who scrapes the exporter on 9121. @default - nobody (no scrape rule) */
-  readonly metricsScraper?: Peer;
   /** @default 'cluster.local' */
   readonly clusterDomain?: string;
 }
@@ -299,9 +297,6 @@ export class RedisCluster extends Construct implements MetricsSource {
 
     const graph = TrafficGraph.of(this);
     graph.allow({ from: this.workload, to: this.workload, ports: [REDIS_PORT_REF, CLUSTER_BUS_PORT_REF], reason: 'cluster bus, replication and redirects between members' });
-    if (props.metricsScraper) {
-      graph.allow({ from: props.metricsScraper, to: this.workload, ports: [EXPORTER_PORT_REF], reason: 'metrics scrape of redis_exporter' });
-    }
     new WorkloadNetworkPolicy(this, 'network-policy', { workload: this.workload, labels });
   }
 

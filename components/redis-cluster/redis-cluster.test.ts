@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { find, newChart, ofKind, podSpecs, synth } from '../../test/synth-helpers';
+import { TrafficGraph } from '../../lib/traffic';
 import { Peer } from '../../lib/workload';
 import { NODE_SCRIPTS, RedisCluster, SCRIPTS_DIR } from '.';
 
@@ -14,7 +15,9 @@ const prometheus: Peer = { namespace: 'monitoring', podLabels: { app: 'prometheu
 
 function build(props: ConstructorParameters<typeof RedisCluster>[2] = {}) {
   const chart = newChart();
-  const redis = new RedisCluster(chart, 'redis', { zones: ['a', 'b', 'c'], metricsScraper: prometheus, ...props });
+  const redis = new RedisCluster(chart, 'redis', { zones: ['a', 'b', 'c'], ...props });
+  // The scrape flow as the monitoring component declares it for each scrape endpoint.
+  for (const ep of redis.scrapeEndpoints) TrafficGraph.of(chart).allow({ from: prometheus, to: ep.workload, ports: [ep.port], reason: `metrics scrape (${ep.job})` });
   redis.allowFrom(client);
   return { redis, objects: synth(chart) };
 }

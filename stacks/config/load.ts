@@ -13,14 +13,23 @@ import {
   DeploySettings,
   Environment,
   ENVIRONMENTS,
-  monitoringSchema,
-  MonitoringSettings,
   redisMemoryOverhead,
   RedisSettings,
   redisSettingsSchema,
   RegionInput,
   regionSchema,
 } from './schema';
+import {
+  CONSUMER_KEYS_CONFIG_KEY,
+  EffectiveKong,
+  effectiveKong,
+  kongSecrets,
+  KongSettings,
+  kongSettingsSchema,
+  LICENSE_CONFIG_KEY,
+} from '../../components/kong-gateway/config';
+import { MeshSettings, meshSettingsSchema, RegionMesh, resolveRegionMesh } from '../../components/istio-mesh/config';
+import { MonitoringSettings, monitoringSettingsSchema } from '../../components/monitoring/settings';
 
 export const PROJECT = 'fingerprint-infra';
 
@@ -52,6 +61,10 @@ export interface RegionConfig {
   readonly clusterId: string;
   readonly zones: readonly string[];
   readonly redis: EffectiveRedis;
+  /** Gateway sizing after the region's overrides. */
+  readonly kong: EffectiveKong;
+  /** Istio network, locality and failover order of the region. */
+  readonly mesh: RegionMesh;
 }
 
 export interface StackConfig {
@@ -62,6 +75,8 @@ export interface StackConfig {
   readonly regions: readonly RegionConfig[];
   readonly cachePolicy: CachePolicy;
   readonly monitoring: MonitoringSettings;
+  readonly kong: KongSettings;
+  readonly mesh: MeshSettings;
   readonly deploy: DeploySettings & { readonly protectStatefulSets: boolean };
   /** Ids of the Pulumi secrets the program needs (as used in DeployTimeSecret entries), and where each comes from. */
   readonly secrets: Readonly<Record<string, SecretSource>>;
@@ -91,12 +106,14 @@ export class ConfigError extends Error {
  */
 const SECTIONS = {
   cachePolicy: (_env: Environment) => cachePolicySchema,
-  monitoring: (_env: Environment) => monitoringSchema,
+  monitoring: (env: Environment) => monitoringSettingsSchema(env),
   deploy: (_env: Environment) => deploySchema,
+  kong: (env: Environment) => kongSettingsSchema(env),
+  mesh: (env: Environment) => meshSettingsSchema(env),
 };
 type Sections = { [K in keyof typeof SECTIONS]: z.infer<ReturnType<(typeof SECTIONS)[K]>> };
 
-const KNOWN_KEYS = ['environment', 'regions', 'redis', 'redisPassword', ...Object.keys(SECTIONS)];
+const KNOWN_KEYS = ['environment', 'regions', 'redis', 'redisPassword', CONSUMER_KEYS_CONFIG_KEY, LICENSE_CONFIG_KEY, ...Object.keys(SECTIONS)];
 const SECRET_KEYS = new Set(['redisPassword']);
 
 function formatPath(key: string, issuePath: readonly PropertyKey[]): string {
@@ -205,6 +222,10 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
         clusterId: region.clusterId,
         zones: region.zones,
         redis: { ...merged, memoryBytes, maxmemoryBytes },
+        kong: sections.kong
+          ? effectiveKong(sections.kong, region.kong, (key, message) => at(`${PROJECT}:regions[${i}].kong.${key}`, `${message} (region ${region.name})`))
+          : ({} as EffectiveKong),
+        mesh: resolveRegionMesh(regionResults, i, (keyPath, message) => at(`${PROJECT}:${keyPath}`, message)),
       });
     });
   }
@@ -217,6 +238,9 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
       at(`${PROJECT}:redisPassword`, 'is required when redis.passwordSource is "config" (run: pulumi config set --secret redisPassword)');
     }
   }
+  if (sections.kong) Object.assign(secrets, kongSecrets(sections.kong, raw.entries, at));
+  // The standalone Grafana's admin password: one per region, kept only in Pulumi state.
+  if (sections.monitoring?.mode === 'standalone') secrets.grafanaAdminPassword = { from: 'generated', length: 32 };
   for (const key of SECRET_KEYS) {
     const entry = raw.entries.get(key);
     if (!entry) continue;

@@ -97,6 +97,26 @@ export const regionRedisSchema = z.strictObject({
   storageClassName: redisSizing.storageClassName,
 });
 
+/** Per-region Istio settings; the `mesh` section and their resolution are in components/istio-mesh/config.ts. */
+export const regionMeshSchema = z.strictObject({
+  /** Istio network of the region's cluster (values.global.network). @default the region name */
+  network: dnsLabel.optional(),
+  /** The nodes' topology.kubernetes.io/region label, which Istio locality uses. @default the region name */
+  locality: z.string().min(1).optional(),
+  /** Regions (by name) traffic fails over to, nearest first. @default the stack's other regions in wave order */
+  failover: z.array(dnsLabel).optional(),
+});
+
+/** Per-region overrides of the Kong gateway's sizing; the `kong` section is in components/kong-gateway/config.ts. */
+export const regionKongSchema = z.strictObject({
+  minReplicas: z.number().int().min(1).optional(),
+  maxReplicas: z.number().int().min(1).optional(),
+  cpuRequest: cpuQuantity.optional(),
+  cpuLimit: cpuQuantity.optional(),
+  memoryRequest: memoryQuantity.optional(),
+  memoryLimit: memoryQuantity.optional(),
+});
+
 export const regionSchema = z.strictObject({
   /** Region name, e.g. us-east-1; prefixes every resource name of the region. */
   name: dnsLabel,
@@ -111,6 +131,8 @@ export const regionSchema = z.strictObject({
     .min(1, { error: 'must list at least one zone' })
     .refine((zones) => new Set(zones).size === zones.length, { error: 'must not repeat a zone' }),
   redis: regionRedisSchema.default({}),
+  kong: regionKongSchema.default({}),
+  mesh: regionMeshSchema.default({}),
 });
 
 export const cachePolicySchema = z.strictObject({
@@ -127,18 +149,7 @@ export const cachePolicySchema = z.strictObject({
     .refine((list) => new Set(list.map((p) => p.prefix)).size === list.length, { error: 'must not repeat a prefix' }),
 });
 
-const labelMap = z.record(z.string(), z.string());
-
-export const monitoringSchema = z.strictObject({
-  /** The Prometheus that scrapes this program's workloads (kube-prometheus-stack by default). */
-  prometheus: z
-    .strictObject({
-      namespace: dnsLabel.default('monitoring'),
-      podLabels: labelMap.default({ 'app.kubernetes.io/name': 'prometheus' }),
-      serviceAccountName: z.string().min(1).default('kube-prometheus-stack-prometheus'),
-    })
-    .default({ namespace: 'monitoring', podLabels: { 'app.kubernetes.io/name': 'prometheus' }, serviceAccountName: 'kube-prometheus-stack-prometheus' }),
-});
+/** The `monitoring` section (and its per-environment defaults) is in components/monitoring/settings.ts. */
 
 export const deploySchema = z.strictObject({
   /** Protect StatefulSets from deletion (default: on in prod). */
@@ -152,7 +163,6 @@ export const deploySchema = z.strictObject({
 export type RegionInput = z.infer<typeof regionSchema>;
 export type RedisSettings = z.infer<ReturnType<typeof redisSettingsSchema>>;
 export type CachePolicy = z.infer<typeof cachePolicySchema>;
-export type MonitoringSettings = z.infer<typeof monitoringSchema>;
 export type DeploySettings = z.infer<typeof deploySchema>;
 
 /** Memory a Redis container needs on top of maxmemory (replication buffers, fragmentation, fork). */

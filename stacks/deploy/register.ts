@@ -22,6 +22,7 @@ const TYPED: Record<string, ResourceClass> = {
   'policy/v1/PodDisruptionBudget': k8s.policy.v1.PodDisruptionBudget,
   'networking.k8s.io/v1/NetworkPolicy': k8s.networking.v1.NetworkPolicy,
   'networking.k8s.io/v1/IngressClass': k8s.networking.v1.IngressClass,
+  'networking.k8s.io/v1/Ingress': k8s.networking.v1.Ingress,
   'autoscaling/v2/HorizontalPodAutoscaler': k8s.autoscaling.v2.HorizontalPodAutoscaler,
   'rbac.authorization.k8s.io/v1/Role': k8s.rbac.v1.Role,
   'rbac.authorization.k8s.io/v1/RoleBinding': k8s.rbac.v1.RoleBinding,

@@ -146,7 +146,9 @@ parse_nodes() {
   ((${#entries[@]} > 0)) || die "REDIS_NODES is empty (expected space-separated hostname[:port] entries)"
   for entry in "${entries[@]}"; do
     port=$(addr_port "$entry")
-    is_uint "$port" && ((port > 0 && port < 65536)) || die "invalid port in REDIS_NODES entry '$entry'"
+    if ! is_uint "$port" || ((port == 0 || port > 65535)); then
+      die "invalid port in REDIS_NODES entry '$entry'"
+    fi
     NODE_NAMES+=("$(addr_host "$entry")")
     NODE_PORTS+=("$port")
     NODE_IPS+=("")
@@ -166,6 +168,12 @@ node_label() {
 # ---------------------------------------------------------------------------------------------
 # redis-cli wrapper
 # ---------------------------------------------------------------------------------------------
+
+# set_cli_timeout SECONDS - change the bound on each redis-cli call (probes use a short one).
+set_cli_timeout() {
+  is_uint "${1:-}" || die "invalid redis-cli timeout '${1:-}'"
+  REDIS_CLI_TIMEOUT_SECONDS=$1
+}
 
 # redis_try HOST PORT ARGS... - run one redis-cli command (authenticated through REDISCLI_AUTH,
 # bounded by REDIS_CLI_TIMEOUT_SECONDS). Sets REDIS_OUT to the output (stdout+stderr, no CR) and
@@ -190,9 +198,15 @@ rcli() {
 }
 
 # redis_cluster_tool ARGS... - "redis-cli --cluster ARGS...", bounded by
-# REDIS_CLUSTER_OP_TIMEOUT_SECONDS; output goes to stdout (callers log or capture it).
+# REDIS_CLUSTER_OP_TIMEOUT_SECONDS (exit 124 when it expires); output (colours removed) goes to
+# stdout (callers log or capture it).
 redis_cluster_tool() {
-  timeout "$REDIS_CLUSTER_OP_TIMEOUT_SECONDS" redis-cli --cluster "$@" 2>&1 | tr -d '\r'
+  timeout "$REDIS_CLUSTER_OP_TIMEOUT_SECONDS" redis-cli --cluster "$@" 2>&1 | tr -d '\r' | strip_colors
+}
+
+# strip_colors - remove the ANSI colour codes redis-cli --cluster prints (stdin to stdout).
+strip_colors() {
+  sed 's/\x1b\[[0-9;]*m//g'
 }
 
 # first_line TEXT - the first non-empty line (for one-line messages).

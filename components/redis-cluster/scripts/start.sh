@@ -29,7 +29,7 @@
 #   REDIS_HOSTS_FILE                test seam only (hosts(5) file instead of DNS), see lib.sh.
 set -euo pipefail
 
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source-path=SCRIPTDIR/../../redis-cluster/scripts disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REDIS_CONF="${REDIS_CONF:-/etc/redis/redis.conf}"

@@ -3,7 +3,7 @@
 // Why this exists: the upstream host lives in its own Go module
 // (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3), which the
 // Go module proxy reachable from our machines does not serve (403 "not
-// available" for every version, see ../README.md). This program implements the
+// available" for every version, see ../versions.env). This program implements the
 // LanguageRuntime gRPC service on top of the public sdk/v3 module, at the same
 // version as the CLI, and delegates all program logic to the scripts that the
 // npm package @pulumi/pulumi ships:
@@ -31,17 +31,15 @@ import (
 	"sync"
 	"syscall"
 
-	pbempty "google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	pbempty "google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
-
-// version is set with -ldflags "-X main.version=v<PULUMI_VERSION>".
-var version = "v0.0.0-dev"
 
 // exitCodeUserActionable is the exit code @pulumi/pulumi/cmd/run uses after it
 // has already reported an error to the engine (nodeJSProcessExitedAfterLoggingUserActionableMessage).
@@ -50,6 +48,13 @@ const exitCodeUserActionable = 32
 func main() {
 	// The engine runs us as: pulumi-language-nodejs [--logtostderr] [-v=N] [--tracing URL] <engine-address>.
 	// Flags are tolerated and ignored, the engine address is the last positional argument.
+	// The version comes from -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v<ver>",
+	// as for the CLI; `pulumi-language-nodejs --version` prints it (used by build.sh).
+	if len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "-version") {
+		fmt.Println(pluginVersion())
+		return
+	}
+
 	var engineAddress, tracing string
 	args := os.Args[1:]
 	for i := 0; i < len(args); i++ {
@@ -123,7 +128,14 @@ func (h *host) Handshake(_ context.Context,
 }
 
 func (h *host) GetPluginInfo(context.Context, *pbempty.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: version}, nil
+	return &pulumirpc.PluginInfo{Version: pluginVersion()}, nil
+}
+
+func pluginVersion() string {
+	if version.Version == "" {
+		return "v0.0.0-dev"
+	}
+	return version.Version
 }
 
 // programDir returns the directory holding the program (where package.json / node_modules are looked up).

@@ -1,0 +1,3 @@
+module fingerprint-infra/scripts/k8s-openapi/enums
+
+go 1.22
