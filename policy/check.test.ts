@@ -36,7 +36,7 @@ describe('check report', () => {
       '  eu-west-1  batch/v1 Job shop/web-migrate  spec.template.spec.hostNetwork: must not be true (shares the node\'s network namespace) [pss-host-namespaces]',
       '',
       'Exemptions (1):',
-      '  eu-west-1  Deployment shop/web  [image-pinned] "tag is immutable in our registry" (waives 1 violation)',
+      '  eu-west-1  Deployment shop/web  [image-pinned] tag is immutable in our registry (waives 1 violation)',
       '',
       'FAILED: 2 problems',
     ]);

@@ -40,7 +40,7 @@ export function formatReport(header: string, regions: readonly RegionCheck[]): s
   const policy = regions.flatMap((r) => r.violations.map((v) => `  ${at(r.region, v.object, v.path)}: ${v.message} [${v.ruleId}]`));
   const exemptions = regions.flatMap((r) =>
     r.exemptions.map(
-      (e) => `  ${r.region}  ${describeRef(e.object)}  [${e.ruleId}] "${e.reason}" (${e.waived.length ? `waives ${e.waived.length} violation${e.waived.length === 1 ? '' : 's'}` : 'unused: waives nothing'})`,
+      (e) => `  ${r.region}  ${describeRef(e.object)}  [${e.ruleId}] ${e.reason} (${e.waived.length ? `waives ${e.waived.length} violation${e.waived.length === 1 ? '' : 's'}` : 'unused: waives nothing'})`,
     ),
   );
   if (schema.length) lines.push('', `Schema problems (${schema.length}):`, ...schema);

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { readStackFile, validateStackConfig } from './config/load';
-import { main, pulumiArgs, regionTargets, REGION_STACK_TYPE_NAME, resolveRegions, Runner, spawnRunner, stackShortName } from './pulumi-region';
+import { allComponentsTarget, main, pulumiArgs, regionTargets, REGION_STACK_TYPE_NAME, resolveRegions, Runner, spawnRunner, stackShortName } from './pulumi-region';
 
 /**
  * Pulumi's `--target` glob matcher, ported from pkg/resource/deploy/deployment.go (UrnTargets.getMatcher,
@@ -70,11 +70,18 @@ describe('region targets', () => {
     expect(urns.length).toBeGreaterThan(50);
     const regions = stackConfig.regions.map((r) => r.name);
     expect(regions).toEqual(['us-east-1', 'eu-west-1', 'ap-southeast-1']);
+    const components = urns.filter((u) => u.urn.includes(`::${REGION_STACK_TYPE_NAME}::`));
+    expect(components.map((u) => u.name).sort()).toEqual([...regions].sort());
     for (const region of regions) {
       const targets = regionTargets('prod', region);
       const selected = urns.filter((u) => targets.some((t) => pulumiTargetMatches(t, u.urn)));
       const expected = urns.filter((u) => u.name === region || u.name.startsWith(`${region}/`));
       expect(selected.map((u) => u.urn).sort()).toEqual(expected.map((u) => u.urn).sort());
+      // What `npm run up -- --region` targets: the region's resources and the (state-only) components of all regions.
+      const args = pulumiArgs({ command: 'up', stack: 'prod', regions: [region] });
+      const globs = args.filter((_, i) => args[i - 1] === '--target');
+      const invoked = urns.filter((u) => globs.some((t) => pulumiTargetMatches(t, u.urn)));
+      expect(invoked.map((u) => u.urn).sort()).toEqual([...new Set([...expected, ...components].map((u) => u.urn))].sort());
       // The component, its provider, the Redis StatefulSet and the generated password are all in.
       expect(selected.map((u) => u.urn)).toEqual(
         expect.arrayContaining([
@@ -105,7 +112,12 @@ describe('pulumi arguments', () => {
     expect(args.slice(0, 3)).toEqual(['up', '--stack', 'prod']);
     const targets = args.slice(3, -3);
     expect(targets.filter((_, i) => i % 2 === 0).every((a) => a === '--target')).toBe(true);
-    expect(targets.filter((_, i) => i % 2 === 1)).toEqual([...regionTargets('prod', 'eu-west-1'), ...regionTargets('prod', 'ap-southeast-1')]);
+    expect(targets.filter((_, i) => i % 2 === 1)).toEqual([
+      allComponentsTarget('prod'),
+      ...regionTargets('prod', 'eu-west-1'),
+      ...regionTargets('prod', 'ap-southeast-1'),
+    ]);
+    expect(allComponentsTarget('prod')).toBe('urn:pulumi:prod::fingerprint-infra::fingerprint:infra:RegionStack::*');
     expect(args.slice(-3)).toEqual(['--yes', '-m', 'two words']);
   });
 

@@ -13,8 +13,10 @@ import { Selector } from './promql';
 import {
   ALERT_DEFAULTS,
   AlertThresholds,
+  DEFAULT_RUNBOOK_BASE_URL,
   MonitoringMode,
   STANDALONE_DEFAULTS,
+  STANDALONE_IMAGES,
 } from './settings';
 import {
   GatewayMetricsSource,
@@ -94,8 +96,6 @@ export interface MonitoredEndpoint extends ScrapeEndpoint {
   readonly declareTraffic: boolean;
 }
 
-export const DEFAULT_RUNBOOK_BASE_URL = 'https://github.com/fingerprint-platform/fingerprint-infra/blob/main/components/monitoring/RUNBOOKS.md';
-
 /**
  * Monitoring of one region: a PodMonitor per scrape endpoint (and the Prometheus -> workload flow in
  * the traffic graph), tested alert rules for Redis, Kong and Istio, and generated Grafana dashboards.
@@ -173,6 +173,9 @@ export class Monitoring extends Construct {
 
     // --- The Prometheus ---------------------------------------------------------------------------
     if (this.mode === 'standalone') {
+      if (grafana.namespace !== this.namespace) {
+        throw new Error(`Monitoring ${id}: in standalone mode Grafana reads the dashboards from the monitoring namespace ${this.namespace} (got grafana.namespace ${grafana.namespace})`);
+      }
       NamespaceRegistry.of(this).ensure(this.namespace);
       const d = STANDALONE_DEFAULTS[props.environment];
       const s = props.standalone ?? {};
@@ -183,17 +186,14 @@ export class Monitoring extends Construct {
         selectorLabels: this.selectorLabels,
         monitorNamespaces: endpoints.map((e) => e.workload.namespace),
         scrapeInterval,
-        prometheus: { image: 'quay.io/prometheus/prometheus:v2.54.1', ...d.prometheus, ...defined(s.prometheus) },
-        alertmanager: { image: 'quay.io/prometheus/alertmanager:v0.27.0', ...d.alertmanager, ...defined(s.alertmanager) },
-        grafana: { image: 'grafana/grafana:11.2.2', ...d.grafana, ...defined(s.grafana) },
+        prometheus: { image: STANDALONE_IMAGES.prometheus, ...d.prometheus, ...defined(s.prometheus) },
+        alertmanager: { image: STANDALONE_IMAGES.alertmanager, ...d.alertmanager, ...defined(s.alertmanager) },
+        grafana: { image: STANDALONE_IMAGES.grafana, ...d.grafana, ...defined(s.grafana) },
         dashboards: dashboardMaps.map(({ name, key }) => ({ name, key })),
         dashboardFolder: grafana.folder,
         zones: props.zones ?? [],
         unownedTargets: endpoints.filter((e) => !e.declareTraffic).map((e) => ({ peer: e.workload, port: e.port })),
       });
-      if (grafana.namespace !== this.namespace) {
-        throw new Error(`Monitoring ${id}: in standalone mode the dashboards live in the monitoring namespace ${this.namespace} (got grafana namespace ${grafana.namespace})`);
-      }
       this.prometheus = this.standalone.prometheus;
     } else {
       if (!props.prometheus) throw new Error(`Monitoring ${id}: mode "existing" needs the cluster's Prometheus (prometheus prop) to allow its scrapes`);

@@ -162,9 +162,8 @@ describe('Monitoring, mode standalone', () => {
     const am = find(prod.objects, 'Alertmanager', 'fingerprint', 'monitoring') as any;
     expect(am.spec).toMatchObject({ replicas: 2, version: 'v0.27.0', securityContext: { runAsNonRoot: true } });
     const p = find(prod.objects, 'Prometheus', 'fingerprint', 'monitoring') as any;
-    expect(p.spec.alerting.alertmanagers).toEqual([{ namespace: 'monitoring', name: 'alertmanager', port: 'http-web', apiVersion: 'v2' }]);
-    const svc = find(prod.objects, 'Service', 'alertmanager', 'monitoring') as any;
-    expect(svc.spec.ports[0]).toMatchObject({ name: 'http-web', port: 9093 });
+    // The operator's governing Service of the Alertmanager pods.
+    expect(p.spec.alerting.alertmanagers).toEqual([{ namespace: 'monitoring', name: 'alertmanager-operated', port: 'web', apiVersion: 'v2' }]);
   });
 
   it('deploys a hardened Grafana with the Prometheus datasource, the dashboards and the admin password from a Secret', () => {
@@ -184,7 +183,7 @@ describe('Monitoring, mode standalone', () => {
     expect(secret.stringData).toEqual({ 'admin-password': '<secret:grafanaAdminPassword>' });
 
     const datasources = find(prod.objects, 'ConfigMap', 'grafana-datasources', 'monitoring') as any;
-    expect(datasources.data['prometheus.yaml']).toContain('url: http://prometheus.monitoring.svc.cluster.local:9090');
+    expect(datasources.data['prometheus.yaml']).toContain('url: http://prometheus-operated.monitoring.svc.cluster.local:9090');
     expect(datasources.data['prometheus.yaml']).toContain('uid: prometheus');
     const projected = spec.volumes.find((v: any) => v.name === 'dashboards').projected.sources.map((s: any) => s.configMap.name);
     expect(projected.sort()).toEqual(['grafana-dashboard-istio-services', 'grafana-dashboard-kong-gateway', 'grafana-dashboard-redis-cluster']);

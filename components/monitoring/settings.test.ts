@@ -1,5 +1,7 @@
 import { problemsOf, rawConfig, region, validConfig } from '../../test/helpers';
 import { ofKind, synth } from '../../test/synth-helpers';
+import { checkObjects, formatReport, problemCount } from '../../policy/check';
+import { ManifestValidator } from '../../policy/schema/validator';
 import { buildRegionChart } from '../../stacks/region-chart';
 import { ALERT_DEFAULTS, STANDALONE_DEFAULTS } from './settings';
 
@@ -69,10 +71,12 @@ describe('monitoring config section', () => {
     expect(redisPolicy.spec.ingress.some((r: any) => r.from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'] === 'monitoring' && r.ports.some((p: any) => p.port === 9121))).toBe(true);
   });
 
-  it('wires the standalone stack when asked', () => {
+  it('wires the standalone stack when asked, passing the schema and policy checks', () => {
     const config = validConfig('prod', { monitoring: { mode: 'standalone' } });
     const objects = synth(buildRegionChart(config, config.regions[0]).chart);
     expect(ofKind(objects, 'Prometheus').map((p) => (p.spec as any).replicas)).toEqual([2]);
     expect(ofKind(objects, 'Deployment').map((d) => d.metadata.name)).toContain('grafana');
-  });
+    const check = checkObjects(config.regions[0].name, objects.map((o) => o.manifest), ManifestValidator.create({ kubernetesVersion: config.deploy.kubernetesVersion }));
+    if (problemCount([check]) > 0) throw new Error(formatReport('standalone monitoring', [check]));
+  }, 60_000);
 });

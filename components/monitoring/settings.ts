@@ -9,6 +9,8 @@ import { cpuQuantity, dnsLabel, Environment, memoryQuantity, pinnedImage } from 
  */
 
 export const MONITORING_MODES = ['existing', 'standalone'] as const;
+/** Where RUNBOOKS.md is published; set `runbookBaseUrl` when the repository lives elsewhere. */
+export const DEFAULT_RUNBOOK_BASE_URL = 'https://github.com/fingerprint-platform/fingerprint-infra/blob/main/components/monitoring/RUNBOOKS.md';
 export type MonitoringMode = (typeof MONITORING_MODES)[number];
 
 /** Alert thresholds; a rule fires only above them (see components/monitoring/RUNBOOKS.md). */
@@ -50,6 +52,13 @@ export const ALERT_DEFAULTS: Record<Environment, AlertThresholds> = {
   },
 };
 
+/** Images of the standalone stack (pinned). */
+export const STANDALONE_IMAGES = {
+  prometheus: 'quay.io/prometheus/prometheus:v2.54.1',
+  alertmanager: 'quay.io/prometheus/alertmanager:v0.27.0',
+  grafana: 'grafana/grafana:11.2.2',
+} as const;
+
 /** Standalone stack sizing per environment. */
 export const STANDALONE_DEFAULTS: Record<
   Environment,
@@ -76,6 +85,7 @@ const ratio = z.number().gt(0, { error: 'must be greater than 0' }).max(1, { err
 const nonNegative = z.number().min(0, { error: 'must be 0 or more' });
 /** Prometheus duration such as 30s, 5m, 15d. */
 export const promDuration = z.string().regex(/^([0-9]+(ms|s|m|h|d|w|y))+$/, { error: 'must be a Prometheus duration such as 30s, 5m or 15d' });
+const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, PB: 1e15, EB: 1e18 };
 /** Prometheus retention size such as 50GB. */
 const byteSize = z.string().regex(/^[0-9]+(B|KB|MB|GB|TB|PB|EB)$/, { error: 'must be a size such as 500MB or 50GB' });
 
@@ -122,7 +132,7 @@ export function monitoringSettingsSchema(env: Environment) {
       /** Base of every alert's runbook_url; the alert name is appended as the anchor (see RUNBOOKS.md). */
       runbookBaseUrl: z
         .url({ error: 'must be an absolute URL' })
-        .default('https://github.com/fingerprint-platform/fingerprint-infra/blob/main/components/monitoring/RUNBOOKS.md'),
+        .default(DEFAULT_RUNBOOK_BASE_URL),
       alerts: z
         .strictObject({
           redis: z
@@ -154,7 +164,7 @@ export function monitoringSettingsSchema(env: Environment) {
         .strictObject({
           prometheus: z
             .strictObject({
-              image: pinnedImage.default('quay.io/prometheus/prometheus:v2.54.1'),
+              image: pinnedImage.default(STANDALONE_IMAGES.prometheus),
               replicas: z.number().int().min(1).max(5).default(s.prometheus.replicas),
               retention: promDuration.default(s.prometheus.retention),
               /** Disk budget of the TSDB; keep below storageSize (WAL and compaction need headroom). */
@@ -168,7 +178,7 @@ export function monitoringSettingsSchema(env: Environment) {
             .prefault({}),
           alertmanager: z
             .strictObject({
-              image: pinnedImage.default('quay.io/prometheus/alertmanager:v0.27.0'),
+              image: pinnedImage.default(STANDALONE_IMAGES.alertmanager),
               replicas: z.number().int().min(1).max(5).default(s.alertmanager.replicas),
               storageSize: memoryQuantity.default(s.alertmanager.storageSize),
               storageClassName: dnsLabel.optional(),
@@ -176,7 +186,7 @@ export function monitoringSettingsSchema(env: Environment) {
             .prefault({}),
           grafana: z
             .strictObject({
-              image: pinnedImage.default('grafana/grafana:11.2.2'),
+              image: pinnedImage.default(STANDALONE_IMAGES.grafana),
               replicas: z.number().int().min(1).max(5).default(s.grafana.replicas),
             })
             .prefault({}),
@@ -185,7 +195,8 @@ export function monitoringSettingsSchema(env: Environment) {
     })
     .superRefine((settings, ctx) => {
       const p = settings.standalone.prometheus;
-      const retentionBytes = Number(p.retentionSize.replace(/[A-Z]+$/, '')) * { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, PB: 1e15, EB: 1e18 }[p.retentionSize.replace(/^[0-9]+/, '')]!;
+      const [, amount, unit] = /^([0-9]+)([A-Z]+)$/.exec(p.retentionSize)!;
+      const retentionBytes = Number(amount) * SIZE_UNITS[unit];
       const storageBytes = parseMemory(p.storageSize);
       if (storageBytes !== undefined && retentionBytes > storageBytes * 0.9) {
         ctx.addIssue({

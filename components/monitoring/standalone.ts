@@ -116,8 +116,9 @@ export class StandaloneMonitoring extends Construct {
   public readonly prometheus: Workload;
   public readonly alertmanager: Workload;
   public readonly grafana: Workload;
-  public readonly prometheusServiceName = 'prometheus';
-  public readonly alertmanagerServiceName = 'alertmanager';
+  /** Governing Services the operator creates for the pods of every Prometheus and Alertmanager. */
+  public readonly prometheusServiceName = 'prometheus-operated';
+  public readonly alertmanagerServiceName = 'alertmanager-operated';
   public readonly grafanaServiceName = 'grafana';
   public readonly grafanaAdminSecret: DeployTimeSecret;
   /** Name of the Prometheus and Alertmanager custom resources. */
@@ -203,7 +204,7 @@ export class StandaloneMonitoring extends Construct {
         serviceMonitorNamespaceSelector: monitorNamespaces,
         ruleSelector: matchSelected,
         ruleNamespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } },
-        alerting: { alertmanagers: [{ namespace, name: this.alertmanagerServiceName, port: ALERTMANAGER_PORT_REF.name, apiVersion: 'v2' }] },
+        alerting: { alertmanagers: [{ namespace, name: this.alertmanagerServiceName, port: 'web', apiVersion: 'v2' }] },
         securityContext: restrictedPodSecurityContext(PROMETHEUS_UID),
         containers: [
           { name: 'prometheus', securityContext: restrictedContainerSecurityContext() },
@@ -211,14 +212,6 @@ export class StandaloneMonitoring extends Construct {
         ],
         initContainers: [{ name: 'init-config-reloader', securityContext: restrictedContainerSecurityContext() }],
         ...promSpread,
-      },
-    });
-    new k8s.KubeService(this, 'prometheus-service', {
-      metadata: meta(this.prometheusServiceName, promLabels),
-      spec: {
-        type: 'ClusterIP',
-        selector: this.prometheus.podLabels,
-        ports: [{ name: PROMETHEUS_PORT_REF.name, port: PROMETHEUS_PORT_REF.port, targetPort: k8s.IntOrString.fromString('web'), protocol: 'TCP' }],
       },
     });
     if (p.replicas > 1) {
@@ -254,14 +247,6 @@ export class StandaloneMonitoring extends Construct {
         ],
         initContainers: [{ name: 'init-config-reloader', securityContext: restrictedContainerSecurityContext() }],
         ...(a.replicas > 1 ? spreadPods(this.alertmanager.podLabels, { zones: props.zones, onePodPerNode: false }) : {}),
-      },
-    });
-    new k8s.KubeService(this, 'alertmanager-service', {
-      metadata: meta(this.alertmanagerServiceName, amLabels),
-      spec: {
-        type: 'ClusterIP',
-        selector: this.alertmanager.podLabels,
-        ports: [{ name: ALERTMANAGER_PORT_REF.name, port: ALERTMANAGER_PORT_REF.port, targetPort: k8s.IntOrString.fromString('web'), protocol: 'TCP' }],
       },
     });
     if (a.replicas > 1) {

@@ -190,6 +190,8 @@ function problemsOf(errors: readonly ErrorObject[]): SchemaProblem[] {
   });
 }
 
+const validators = new Map<string, ManifestValidator>();
+
 /**
  * Validates manifests like the API server's strict field validation: core kinds against the
  * OpenAPI schemas of the target Kubernetes version, custom resources against their CRD's served
@@ -197,10 +199,17 @@ function problemsOf(errors: readonly ErrorObject[]): SchemaProblem[] {
  * and key syntax checks.
  */
 export class ManifestValidator {
+  /** A validator for these options; one per process and options, so compiled schemas are reused across stacks. */
   public static create(options: ValidatorOptions): ManifestValidator {
     const core = loadKubernetesSchemas(options.kubernetesVersion, options.openapiDir ?? openapiDir(options.kubernetesVersion));
     const dirs = crdDirs(options.crdDirs ?? []);
-    return new ManifestValidator(core, loadCrdFiles(dirs), dirs);
+    const key = JSON.stringify([core.id, core.minor, dirs]);
+    let validator = validators.get(key);
+    if (!validator || validator.core !== core) {
+      validator = new ManifestValidator(core, loadCrdFiles(dirs), dirs);
+      validators.set(key, validator);
+    }
+    return validator;
   }
 
   private readonly crds = new Map<string, CrdVersion>();
