@@ -42,10 +42,9 @@ export class RegionStack extends pulumi.ComponentResource {
     const renderDir = config.deploy.renderYamlToDirectory;
     this.provider = new k8s.Provider(
       region.name,
-      {
-        context: region.kubeContext,
-        ...(renderDir ? { renderYamlToDirectory: path.join(renderDir, region.name) } : {}),
-      },
+      // Render mode writes manifests instead of talking to a cluster; the provider refuses a
+      // kube context next to it.
+      renderDir ? { renderYamlToDirectory: path.join(renderDir, region.name) } : { context: region.kubeContext },
       { parent: this },
     );
 

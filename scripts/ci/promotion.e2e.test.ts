@@ -24,6 +24,10 @@ import { REPO_ROOT } from './workflows';
  *
  * It runs on a copy of the project committed to a throwaway git repository, so the engine records
  * a clean `git.head` for the guard to check and the real stack files stay untouched.
+ *
+ * The random provider (RandomPassword) cannot be built offline (scripts/pulumi-tools/versions.env),
+ * so a stand-in plugin with the same resource type serves it: a Node provider that returns random
+ * passwords. Everything else is the real engine, language host and Kubernetes provider.
  */
 
 const BIN = path.join(REPO_ROOT, '.tools', 'bin');
@@ -36,9 +40,11 @@ const project = path.join(tmp, 'project');
 const rendered = path.join(tmp, 'rendered');
 const transcript: string[] = [];
 
+const standIns = path.join(tmp, 'bin');
+
 const env: NodeJS.ProcessEnv = {
   ...process.env,
-  PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ''}`,
+  PATH: [standIns, BIN, process.env.PATH ?? ''].join(path.delimiter),
   PULUMI_HOME: path.join(tmp, 'pulumi-home'),
   PULUMI_BACKEND_URL: `file://${path.join(tmp, 'state')}`,
   // A throwaway passphrase for throwaway stacks.
@@ -71,6 +77,35 @@ function step(what: string, fn: () => void): void {
 
 function git(...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=promotion-e2e', '-c', 'user.email=promotion-e2e@example.invalid', ...args], { cwd: project, encoding: 'utf8' }).trim();
+}
+
+/** `pulumi-resource-random` for random:index/randomPassword:RandomPassword: create draws a password, same inputs mean no change. */
+function writeRandomStandIn(): void {
+  fs.mkdirSync(standIns, { recursive: true });
+  const file = path.join(standIns, 'pulumi-resource-random');
+  const providerModule = JSON.stringify(path.join(REPO_ROOT, 'node_modules', '@pulumi', 'pulumi', 'provider'));
+  fs.writeFileSync(
+    file,
+    `#!/usr/bin/env node
+const { randomBytes, randomUUID } = require('crypto');
+const provider = require(${providerModule});
+const INPUTS = ['length', 'special', 'upper', 'lower', 'numeric', 'minUpper', 'minLower', 'minNumeric', 'minSpecial', 'overrideSpecial', 'keepers'];
+const same = (olds, news) => INPUTS.every((k) => JSON.stringify(olds[k]) === JSON.stringify(news[k]));
+provider.main({
+  version: '4.21.2',
+  async create(urn, inputs) {
+    const result = randomBytes(inputs.length).toString('base64').replace(/[^A-Za-z0-9]/g, '').padEnd(inputs.length, 'x').slice(0, inputs.length);
+    return { id: randomUUID(), outs: { ...inputs, result } };
+  },
+  async diff(id, urn, olds, news) {
+    return same(olds, news) ? { changes: false } : { changes: true, replaces: INPUTS.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k])), deleteBeforeReplace: false };
+  },
+  async read(id, urn, props) { return { id, props }; },
+  async delete() {},
+}, process.argv.slice(2));
+`,
+    { mode: 0o755 },
+  );
 }
 
 /** The project's files (tracked and new, without ignored ones) copied, node_modules linked. */
@@ -113,6 +148,8 @@ let prod: StackConfig;
 beforeAll(() => {
   const missing = ENGINE.filter((b) => !fs.existsSync(path.join(BIN, b)));
   if (missing.length) throw new Error(`missing engine binaries in .tools/bin: ${missing.join(', ')} (build them: bash scripts/pulumi-tools/build.sh)`);
+  fs.mkdirSync(path.join(tmp, 'state'));
+  writeRandomStandIn();
   copyProject();
   for (const stack of ['staging', 'prod']) {
     writeStackFile(stack);

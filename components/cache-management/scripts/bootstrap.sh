@@ -2,12 +2,13 @@
 # bootstrap.sh - form the Redis Cluster once, idempotently (cache-management Job).
 #
 # Steps:
-#   1. Wait (bounded by REDIS_WAIT_TIMEOUT_SECONDS) until each of the first
-#      REDIS_MASTERS * (1 + REDIS_REPLICAS_PER_MASTER) nodes of REDIS_NODES resolves and answers
-#      PING (an authentication error fails at once).
-#   2. If any of them already knows other nodes (cluster_known_nodes > 1) the cluster is formed:
-#      nothing is created again; exit 0 (nodes that are not members yet are reported and left
-#      to reconcile.sh).
+#   1. If a reachable node among the first REDIS_MASTERS * (1 + REDIS_REPLICAS_PER_MASTER)
+#      nodes of REDIS_NODES already knows other nodes (cluster_known_nodes > 1), the cluster is
+#      formed: nothing is created again; exit 0 (even if some pods are down).
+#   2. Otherwise wait (bounded by REDIS_WAIT_TIMEOUT_SECONDS) until each of those nodes resolves
+#      and answers PING (an authentication error fails at once), and look again: a formed
+#      cluster means exit 0 (nodes that are not members yet are reported and left to
+#      reconcile.sh).
 #   3. Refuse (exit 1) when a node holds keys (DBSIZE > 0) or has slots assigned while no
 #      cluster is formed: creating would need FLUSHALL / CLUSTER RESET, which these scripts never
 #      run on a node. An operator must look at it.
@@ -50,6 +51,28 @@ NODE_NAMES=("${NODE_NAMES[@]:0:wanted}")
 NODE_PORTS=("${NODE_PORTS[@]:0:wanted}")
 NODE_IPS=("${NODE_IPS[@]:0:wanted}")
 indexes=("${!NODE_NAMES[@]}")
+
+# A re-run after the cluster was formed must not need every pod up (one may be down for good):
+# if a reachable node already knows others, the cluster exists and there is nothing to create.
+check_nodes_up || true
+for i in "${indexes[@]}"; do
+  [[ -z "${NODE_PROBLEM[$i]:-}" ]] || continue
+  known=$(cluster_info_field "${NODE_IPS[$i]}" "${NODE_PORTS[$i]}" cluster_known_nodes) || continue
+  if is_uint "$known" && ((known > 1)); then
+    log_info "cluster already formed: $(node_label "$i") knows $known node(s); not creating it again"
+    for j in "${indexes[@]}"; do
+      if [[ -n "${NODE_PROBLEM[$j]:-}" ]]; then
+        log_warn "node $(node_label "$j") is not reachable right now (${NODE_PROBLEM[$j]})"
+      fi
+    done
+    if node_cluster_ok "${NODE_IPS[$i]}" "${NODE_PORTS[$i]}"; then
+      log_info "cluster_state:ok with all $REDIS_CLUSTER_SLOTS slots covered; nothing to do (new or missing members: reconcile.sh)"
+    else
+      log_warn "the cluster is formed but not healthy right now (see check.sh / reconcile.sh); bootstrap does not touch it"
+    fi
+    exit 0
+  fi
+done
 
 wait_nodes_up "$REDIS_WAIT_TIMEOUT_SECONDS"
 
