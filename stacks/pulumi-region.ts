@@ -26,30 +26,16 @@ export function stackShortName(stack: string): string {
   return stack.split('/').pop() ?? stack;
 }
 
-function componentPrefix(stack: string, project: string): string {
-  return `urn:pulumi:${stackShortName(stack)}::${project}::${REGION_STACK_TYPE_NAME}`;
-}
-
 /**
- * URN globs selecting one region: its RegionStack component (named `<region>`) and the children
- * of that component named `<region>` (the Kubernetes provider) or `<region>/...` (every Kubernetes
- * object and the region's generated passwords). In Pulumi globs `**` matches anything and `*`
- * anything but `:`; resource names never contain `::`, so one region's globs cannot match another's.
+ * URN globs selecting one region: its RegionStack component (named `<region>`), the component's
+ * children named `<region>/...` (every Kubernetes object and the region's generated passwords),
+ * and the region's Kubernetes provider (a top-level resource named `<region>`). In Pulumi globs
+ * `**` matches anything and `*` anything but `:`; resource names never contain `::`, so one
+ * region's globs cannot match another's.
  */
 export function regionTargets(stack: string, region: string, project = PROJECT): string[] {
-  const prefix = componentPrefix(stack, project);
-  return [`${prefix}::${region}`, `${prefix}$**::${region}`, `${prefix}$**::${region}/**`];
-}
-
-/**
- * Every region's RegionStack component. A targeted update always includes every provider (the
- * engine targets providers implicitly), and a provider whose parent component is neither in state
- * nor targeted fails the update ("refers to missing parent"): so a region-targeted update also
- * targets all RegionStack components. They are state-only entries with no inputs; no cluster
- * object of another region is touched.
- */
-export function allComponentsTarget(stack: string, project = PROJECT): string {
-  return `${componentPrefix(stack, project)}::*`;
+  const base = `urn:pulumi:${stackShortName(stack)}::${project}`;
+  return [`${base}::${REGION_STACK_TYPE_NAME}::${region}`, `${base}::${REGION_STACK_TYPE_NAME}$**::${region}/**`, `${base}::pulumi:providers:kubernetes::${region}`];
 }
 
 export interface PulumiInvocation {
@@ -65,9 +51,7 @@ export interface PulumiInvocation {
 
 /** The argument list of `pulumi` for an invocation (without the `pulumi` itself). */
 export function pulumiArgs(inv: PulumiInvocation): string[] {
-  const targets = inv.regions.length
-    ? [allComponentsTarget(inv.stack, inv.project), ...inv.regions.flatMap((r) => regionTargets(inv.stack, r, inv.project))]
-    : [];
+  const targets = inv.regions.flatMap((r) => regionTargets(inv.stack, r, inv.project));
   return [inv.command, '--stack', inv.stack, ...targets.flatMap((t) => ['--target', t]), ...(inv.extra ?? [])];
 }
 

@@ -45,7 +45,10 @@ export class RegionStack extends pulumi.ComponentResource {
       // Render mode writes manifests instead of talking to a cluster; the provider refuses a
       // kube context next to it.
       renderDir ? { renderYamlToDirectory: path.join(renderDir, region.name) } : { context: region.kubeContext },
-      { parent: this },
+      // Not a child of the region: a targeted update (one wave) always includes every provider,
+      // and a provider whose parent is a not-yet-created region of a later wave fails the update.
+      // The alias keeps stacks created when the provider was a child.
+      { aliases: [{ parent: this }] },
     );
 
     const secretValues: Record<string, pulumi.Input<string>> = {};

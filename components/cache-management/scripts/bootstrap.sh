@@ -27,6 +27,8 @@
 #   REDIS_MASTERS               required integer >= 3.
 #   REDIS_REPLICAS_PER_MASTER   required integer >= 0.
 #   REDIS_WAIT_TIMEOUT_SECONDS  default 600; bound on each wait (nodes up, cluster ok).
+#   REDIS_CREATE_TIMEOUT_SECONDS default 300; bound on "redis-cli --cluster create" (which
+#                               otherwise waits forever when the nodes cannot meet).
 #   REDIS_CLI_TIMEOUT_SECONDS   default 10; REDIS_CLUSTER_OP_TIMEOUT_SECONDS default 1800.
 #   REDIS_HOSTS_FILE            test seam only (hosts(5) file instead of DNS), see lib.sh.
 set -euo pipefail
@@ -35,11 +37,13 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REDIS_WAIT_TIMEOUT_SECONDS="${REDIS_WAIT_TIMEOUT_SECONDS:-600}"
+REDIS_CREATE_TIMEOUT_SECONDS="${REDIS_CREATE_TIMEOUT_SECONDS:-300}"
 
 require_password
 require_uint REDIS_MASTERS
 require_uint REDIS_REPLICAS_PER_MASTER
 require_uint REDIS_WAIT_TIMEOUT_SECONDS
+require_uint REDIS_CREATE_TIMEOUT_SECONDS
 ((REDIS_MASTERS >= 3)) || die "REDIS_MASTERS must be at least 3 (Redis Cluster needs 3 masters), got $REDIS_MASTERS"
 
 parse_nodes
@@ -79,7 +83,6 @@ wait_nodes_up "$REDIS_WAIT_TIMEOUT_SECONDS"
 # --- inspect every node -----------------------------------------------------------------------
 formed_by=""
 max_known=1
-members=()
 loners=()
 holding_data=()
 lone_with_slots=()
@@ -97,7 +100,6 @@ for i in "${indexes[@]}"; do
   fi
   log_info "node $(node_label "$i"): cluster_known_nodes=$known cluster_slots_assigned=$assigned keys=$keys"
   if ((known > 1)); then
-    members+=("$i")
     if ((known > max_known)); then
       max_known=$known
       formed_by=$i
@@ -144,12 +146,12 @@ for i in "${indexes[@]}"; do
 done
 log_info "creating the cluster: $REDIS_MASTERS master(s) x $REDIS_REPLICAS_PER_MASTER replica(s) on ${addrs[*]}"
 create_rc=0
-# "--cluster create" waits forever for the nodes to meet: bound it by the wait timeout.
-create_out=$(REDIS_CLUSTER_OP_TIMEOUT_SECONDS=$REDIS_WAIT_TIMEOUT_SECONDS redis_cluster_tool create "${addrs[@]}" \
+# "--cluster create" waits forever for the nodes to meet: bound it.
+create_out=$(REDIS_CLUSTER_OP_TIMEOUT_SECONDS=$REDIS_CREATE_TIMEOUT_SECONDS redis_cluster_tool create "${addrs[@]}" \
   --cluster-replicas "$REDIS_REPLICAS_PER_MASTER" --cluster-yes) || create_rc=$?
 printf '%s\n' "$create_out" >&2
 if ((create_rc == 124)); then
-  die "redis-cli --cluster create did not finish within ${REDIS_WAIT_TIMEOUT_SECONDS}s: the nodes could not meet - check that the cluster bus port (port + 10000) is open between the pods"
+  die "redis-cli --cluster create did not finish within ${REDIS_CREATE_TIMEOUT_SECONDS}s: the nodes could not meet - check that the cluster bus port (port + 10000) is open between the pods"
 fi
 ((create_rc == 0)) || die "redis-cli --cluster create failed (exit $create_rc); see its output above"
 

@@ -59,6 +59,9 @@ inspect_node() {
   NODE_SLOTS[i]=$(printf '%s\n' "$REDIS_OUT" | info_field cluster_slots_assigned)
   redis_try "$ip" "$port" DBSIZE || die "DBSIZE failed on $(node_label "$i"): $(first_line "$REDIS_OUT")"
   NODE_KEYS[i]=$REDIS_OUT
+  if ! is_uint "${NODE_KNOWN[$i]}" || ! is_uint "${NODE_SLOTS[$i]}" || ! is_uint "${NODE_KEYS[$i]}"; then
+    die "unexpected CLUSTER INFO/DBSIZE reply from $(node_label "$i")"
+  fi
 }
 
 # find_anchor - set ANCHOR to the first node that is part of a cluster in cluster_state:ok.
