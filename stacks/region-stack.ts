@@ -3,6 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import * as path from 'path';
 import { RegionConfig, StackConfig } from './config/load';
+import { secretPlaceholder } from '../lib/secrets';
 import { registerObjects } from './deploy/register';
 import { buildRegionChart } from './region-chart';
 import { synthesizeChart } from './synth';
@@ -53,7 +54,11 @@ export class RegionStack extends pulumi.ComponentResource {
 
     const secretValues: Record<string, pulumi.Input<string>> = {};
     for (const [id, source] of Object.entries(config.secrets)) {
-      if (source.from === 'config') {
+      if (renderDir) {
+        // Rendered files must never hold secret values: render mode keeps the placeholders, as
+        // the offline render does.
+        secretValues[id] = secretPlaceholder(id);
+      } else if (source.from === 'config') {
         secretValues[id] = args.configSecrets[id];
       } else {
         // One password per region: a leaked region credential does not open the others.

@@ -102,3 +102,18 @@ describe('stack config validation', () => {
     expect(validateStackConfig(rawConfig('prod-eu', { regions, environment: 'prod' })).environment).toBe('prod');
   });
 });
+
+describe('generated secrets', () => {
+  it('uses a secret from the stack config instead of generating it', () => {
+    const raw = rawConfig('prod', { regions, kongRateLimitRedisPassword: 'B'.repeat(24) }, ['kongRateLimitRedisPassword']);
+    const config = validateStackConfig(raw);
+    expect(config.secrets.kongRateLimitRedisPassword).toEqual({ from: 'config', key: 'kongRateLimitRedisPassword' });
+    expect(config.secrets.redisPassword).toEqual({ from: 'generated', length: 40 });
+  });
+
+  it('refuses such a secret in plaintext', () => {
+    expect(problemsOf(rawConfig('prod', { regions, kongRateLimitRedisPassword: 'B'.repeat(24) }))).toEqual([
+      'Pulumi.prod.yaml: fingerprint-infra:kongRateLimitRedisPassword: must be stored as a secret, not in plaintext (run: pulumi config set --secret kongRateLimitRedisPassword)',
+    ]);
+  });
+});

@@ -146,6 +146,10 @@ let staging: StackConfig;
 let prod: StackConfig;
 
 beforeAll(() => {
+  // scripts/setup.sh builds them; building here too keeps a lone `npx jest` of this file working.
+  if (ENGINE.some((b) => !fs.existsSync(path.join(BIN, b)))) {
+    execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'pulumi-tools', 'build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
   const missing = ENGINE.filter((b) => !fs.existsSync(path.join(BIN, b)));
   if (missing.length) throw new Error(`missing engine binaries in .tools/bin: ${missing.join(', ')} (build them: bash scripts/pulumi-tools/build.sh)`);
   fs.mkdirSync(path.join(tmp, 'state'));
@@ -168,7 +172,13 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  fs.writeFileSync(path.join(tmp, 'transcript.log'), transcript.join('\n'));
+  // Failures carry the engine's output; PROMOTION_E2E_KEEP=1 keeps the whole run for inspection.
+  if (process.env.PROMOTION_E2E_KEEP) {
+    fs.writeFileSync(path.join(tmp, 'transcript.log'), transcript.join('\n'));
+    console.log(`promotion e2e kept in ${tmp}`);
+  } else {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 describe('promotion with the Pulumi engine (local backend, render mode)', () => {

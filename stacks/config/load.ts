@@ -3,8 +3,6 @@ import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { MiB, parseMemory } from '../../lib/quantity';
-
-const mib = (bytes: number) => Math.floor(bytes / MiB);
 import {
   cachePolicySchema,
   CachePolicy,
@@ -21,6 +19,7 @@ import {
 } from './schema';
 import {
   CONSUMER_KEYS_CONFIG_KEY,
+  COUNTER_REDIS_PASSWORD_SECRET_ID,
   EffectiveKong,
   effectiveKong,
   kongSecrets,
@@ -32,6 +31,8 @@ import { MeshSettings, meshSettingsSchema, RegionMesh, resolveRegionMesh } from 
 import { MonitoringSettings, monitoringSettingsSchema } from '../../components/monitoring/settings';
 
 export const PROJECT = 'fingerprint-infra';
+
+const mib = (bytes: number) => Math.floor(bytes / MiB);
 
 /** One config entry of the project's namespace as the stack file or the Pulumi engine has it. */
 export interface RawEntry {
@@ -113,8 +114,14 @@ const SECTIONS = {
 };
 type Sections = { [K in keyof typeof SECTIONS]: z.infer<ReturnType<(typeof SECTIONS)[K]>> };
 
-const KNOWN_KEYS = ['environment', 'regions', 'redis', 'redisPassword', CONSUMER_KEYS_CONFIG_KEY, LICENSE_CONFIG_KEY, ...Object.keys(SECTIONS)];
-const SECRET_KEYS = new Set(['redisPassword']);
+/**
+ * Passwords generated per region unless the stack config sets the secret of the same name
+ * (`pulumi config set --secret <id> …`), e.g. to share one across regions or to run where the
+ * random provider plugin is not available.
+ */
+const GENERATED_SECRET_IDS = ['redisPassword', COUNTER_REDIS_PASSWORD_SECRET_ID, 'grafanaAdminPassword'];
+const KNOWN_KEYS = ['environment', 'regions', 'redis', CONSUMER_KEYS_CONFIG_KEY, LICENSE_CONFIG_KEY, ...GENERATED_SECRET_IDS, ...Object.keys(SECTIONS)];
+const SECRET_KEYS = new Set(GENERATED_SECRET_IDS);
 
 function formatPath(key: string, issuePath: readonly PropertyKey[]): string {
   let out = `${PROJECT}:${key}`;
@@ -241,6 +248,9 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
   if (sections.kong) Object.assign(secrets, kongSecrets(sections.kong, raw.entries, at));
   // The standalone Grafana's admin password: one per region, kept only in Pulumi state.
   if (sections.monitoring?.mode === 'standalone') secrets.grafanaAdminPassword = { from: 'generated', length: 32 };
+  for (const [id, source] of Object.entries(secrets)) {
+    if (source.from === 'generated' && raw.entries.has(id)) secrets[id] = { from: 'config', key: id };
+  }
   for (const key of SECRET_KEYS) {
     const entry = raw.entries.get(key);
     if (!entry) continue;
