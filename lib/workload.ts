@@ -22,6 +22,13 @@ export interface Workload extends Peer {
   readonly name: string;
 }
 
+/**
+ * Pod annotations for workloads in meshed namespaces. A native (init-container) sidecar starts
+ * before the app containers and stops after them: scripts reach peers only once the proxy is up,
+ * and Jobs complete instead of waiting forever on a running proxy.
+ */
+export const MESHED_POD_ANNOTATIONS: Readonly<Record<string, string>> = { 'sidecar.istio.io/nativeSidecar': 'true' };
+
 /** Restricted Pod Security Standard at pod level; every workload uses it. */
 export function restrictedPodSecurityContext(uid: number, gid = uid): k8s.PodSecurityContext {
   return {

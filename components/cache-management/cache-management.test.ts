@@ -82,12 +82,21 @@ describe('CacheManagement', () => {
     expect(own.spec.egress[1].ports.map((p: any) => p.port)).toEqual([6379]);
   });
 
+  it('asks for a native Istio sidecar so Jobs complete under the mesh', () => {
+    const { objects } = build();
+    const job = find(objects, 'Job', 'redis-bootstrap') as any;
+    expect(job.spec.template.metadata.annotations['sidecar.istio.io/nativeSidecar']).toBe('true');
+    const cron = find(objects, 'CronJob', 'redis-cluster-check') as any;
+    expect(cron.spec.jobTemplate.spec.template.metadata.annotations['sidecar.istio.io/nativeSidecar']).toBe('true');
+  });
+
   it('runs every job pod restricted, with limits and no service-account token', () => {
     const { objects } = build({ snapshotSchedule: '0 * * * *' });
     const jobs = podSpecs(objects).filter((p) => !p.owner.includes('StatefulSet'));
     expect(jobs).toHaveLength(4);
     for (const { spec } of jobs) {
       expect(spec.automountServiceAccountToken).toBe(false);
+      expect(spec.restartPolicy).toBe('Never');
       expect(spec.securityContext.runAsNonRoot).toBe(true);
       for (const c of spec.containers) {
         expect(c.securityContext.readOnlyRootFilesystem).toBe(true);

@@ -4,6 +4,7 @@ import { readComponentFile, readScripts } from '../../lib/files';
 import { standardLabels, selectorLabels } from '../../lib/labels';
 import { WorkloadNetworkPolicy } from '../../lib/network-policy';
 import {
+  MESHED_POD_ANNOTATIONS,
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
@@ -90,7 +91,7 @@ export class CacheManagement extends Construct {
       ...extra,
     ];
     const podSpec = (script: string, extraEnv: k8s.EnvVar[] = []): k8s.PodTemplateSpec => ({
-      metadata: { labels: { ...labels, ...podLabels } },
+      metadata: { labels: { ...labels, ...podLabels }, annotations: { ...MESHED_POD_ANNOTATIONS } },
       spec: {
         serviceAccountName: name,
         automountServiceAccountToken: false,

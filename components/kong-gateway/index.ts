@@ -9,6 +9,7 @@ import { parseCpu } from '../../lib/quantity';
 import { DeployTimeSecret, SecretKeyRef } from '../../lib/secrets';
 import { PortRef, TrafficGraph } from '../../lib/traffic';
 import {
+  MESHED_POD_ANNOTATIONS,
   Peer,
   resourceRequirements,
   restrictedContainerSecurityContext,
@@ -445,7 +446,7 @@ export class KongGateway extends Construct implements MetricsSource {
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },
         minReadySeconds: 5,
         template: {
-          metadata: { labels: { ...labels, ...podLabels } },
+          metadata: { labels: { ...labels, ...podLabels }, annotations: { ...MESHED_POD_ANNOTATIONS } },
           spec: {
             serviceAccountName: this.name,
             // The controller reads the Kubernetes API.

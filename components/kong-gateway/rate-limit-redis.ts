@@ -8,7 +8,7 @@ import { WorkloadNetworkPolicy } from '../../lib/network-policy';
 import { formatMiB, MiB, parseMemory } from '../../lib/quantity';
 import { DeployTimeSecret, SecretKeyRef } from '../../lib/secrets';
 import { PortRef, TrafficGraph } from '../../lib/traffic';
-import { Peer, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, Workload } from '../../lib/workload';
+import { MESHED_POD_ANNOTATIONS, Peer, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, Workload } from '../../lib/workload';
 
 /** uid/gid of the redis user in the official image. */
 export const COUNTER_REDIS_UID = 999;
@@ -182,7 +182,7 @@ export class RateLimitRedis extends Construct implements MetricsSource {
         strategy: { type: 'Recreate' },
         selector: { matchLabels: podLabels },
         template: {
-          metadata: { labels: { ...labels, ...podLabels }, annotations: { 'checksum/config': contentHash(this.redisConf) } },
+          metadata: { labels: { ...labels, ...podLabels }, annotations: { ...MESHED_POD_ANNOTATIONS, 'checksum/config': contentHash(this.redisConf) } },
           spec: {
             serviceAccountName: this.name,
             automountServiceAccountToken: false,

@@ -9,6 +9,7 @@ import { formatMiB, MiB, parseMemory } from '../../lib/quantity';
 import { DeployTimeSecret, SecretKeyRef } from '../../lib/secrets';
 import { PortRef, TrafficGraph } from '../../lib/traffic';
 import {
+  MESHED_POD_ANNOTATIONS,
   Peer,
   resourceRequirements,
   restrictedContainerSecurityContext,
@@ -259,7 +260,7 @@ export class RedisCluster extends Construct implements MetricsSource {
         template: {
           metadata: {
             labels: { ...labels, ...podLabels },
-            annotations: { 'checksum/config': contentHash(this.redisConf, scripts) },
+            annotations: { ...MESHED_POD_ANNOTATIONS, 'checksum/config': contentHash(this.redisConf, scripts) },
           },
           spec: {
             serviceAccountName: this.name,
