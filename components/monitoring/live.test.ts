@@ -199,15 +199,26 @@ describe('live: Prometheus + redis_exporter + Redis Cluster with the generated r
     await procs.stop(`redis-${index(shardB.port)}`);
 
     const expected = ['RedisExporterDown', 'RedisDown', 'RedisClusterSlotsFailing', 'RedisClusterStateNotOk', 'RedisClusterMastersMissing', 'RedisReplicaLinkDown'];
-    const firing = await waitFor(`alerts ${expected.join(', ')} firing`, 90_000, async () => {
+    const podsIn = (list: Awaited<ReturnType<typeof alerts>>, name: string) => list.filter((a) => a.labels.alertname === name).map((a) => a.labels.pod).sort();
+    const wanted = {
+      RedisExporterDown: [`redis-${index(shardA.port)}`, `redis-${index(replicaA.port)}`].sort(),
+      RedisDown: [`redis-${index(shardB.port)}`],
+      RedisReplicaLinkDown: [`redis-${index(replicaB.port)}`],
+    };
+    // Each node's alert turns firing on its own evaluation; wait for the whole expected picture.
+    const firing = await waitFor(`alerts ${expected.join(', ')} firing on the affected pods`, 90_000, async () => {
       const list = (await alerts()).filter((a) => a.state === 'firing');
-      return expected.every((name) => list.some((a) => a.labels.alertname === name)) ? list : undefined;
+      const complete =
+        expected.every((name) => list.some((a) => a.labels.alertname === name)) &&
+        Object.entries(wanted).every(([name, pods]) => JSON.stringify(podsIn(list, name)) === JSON.stringify(pods)) &&
+        podsIn(list, 'RedisClusterStateNotOk').includes(`redis-${index(shardC.port)}`);
+      return complete ? list : undefined;
     }, 1000);
 
-    const pods = (name: string) => firing.filter((a) => a.labels.alertname === name).map((a) => a.labels.pod).sort();
-    expect(pods('RedisExporterDown')).toEqual([`redis-${index(shardA.port)}`, `redis-${index(replicaA.port)}`].sort());
-    expect(pods('RedisDown')).toEqual([`redis-${index(shardB.port)}`]);
-    expect(pods('RedisReplicaLinkDown')).toEqual([`redis-${index(replicaB.port)}`]);
+    const pods = (name: string) => podsIn(firing, name);
+    expect(pods('RedisExporterDown')).toEqual(wanted.RedisExporterDown);
+    expect(pods('RedisDown')).toEqual(wanted.RedisDown);
+    expect(pods('RedisReplicaLinkDown')).toEqual(wanted.RedisReplicaLinkDown);
     expect(pods('RedisClusterStateNotOk')).toContain(`redis-${index(shardC.port)}`);
     for (const a of firing) expect(a.labels.severity).toMatch(/^(critical|warning)$/);
     // Nothing about the parts that are fine.
