@@ -73,7 +73,8 @@ export async function runProgram(
     });
     try {
       // Imported after the mocks are set so the program sees them.
-      const program = await import('../stacks/program');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const program = require('../stacks/program') as typeof import('../stacks/program');
       stackConfig = program.loadConfigFromEngine();
       outputs = program.deployStack(stackConfig);
     } catch (e) {
