@@ -78,9 +78,13 @@ function quiet<T>(fn: () => T): { result: T; out: string; err: string } {
   }
 }
 
+const tmpDirs: string[] = [];
 function tmp(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpDirs.push(dir);
+  return dir;
 }
+afterAll(() => tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 describe('promotion plan', () => {
   it('orders the prod waves from the config, canary first', () => {

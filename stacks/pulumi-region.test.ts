@@ -4,6 +4,14 @@ import * as path from 'path';
 import { readStackFile, validateStackConfig } from './config/load';
 import { main, pulumiArgs, regionTargets, REGION_STACK_TYPE_NAME, resolveRegions, Runner, spawnRunner, stackShortName } from './pulumi-region';
 
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(prefix);
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 /**
  * Pulumi's `--target` glob matcher, ported from pkg/resource/deploy/deployment.go (UrnTargets.getMatcher,
  * v3.276.0): `**` matches anything, `*` anything but ':', everything else literally; a target
@@ -156,7 +164,7 @@ describe('npm run preview / up', () => {
   });
 
   it('validates the stack config before running anything', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulumi-region-'));
+    const dir = tempDir(path.join(os.tmpdir(), 'pulumi-region-'));
     fs.writeFileSync(path.join(dir, 'Pulumi.prod.yaml'), 'config:\n  fingerprint-infra:regions:\n    - name: us-east-1\n      wave: 2\n      kubeContext: c\n      clusterId: c\n      zones: [a]\n');
     const { runner, calls } = recordingRunner();
     const { result, stderr } = captureStderr(() => main(['up', '--stack', 'prod', '--region', 'us-east-1'], runner, dir));
@@ -174,7 +182,7 @@ describe('npm run preview / up', () => {
 
   it('says so when pulumi is not on PATH', () => {
     const saved = process.env.PATH;
-    process.env.PATH = fs.mkdtempSync(path.join(os.tmpdir(), 'empty-path-'));
+    process.env.PATH = tempDir(path.join(os.tmpdir(), 'empty-path-'));
     try {
       const { result, stderr } = captureStderr(() => spawnRunner('pulumi', ['version']));
       expect(result).toBe(127);

@@ -5,6 +5,14 @@ import * as path from 'path';
 import { parse } from 'yaml';
 import { REPO_ROOT, WORKFLOWS_DIR } from './workflows';
 
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(prefix);
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 const ACTIONLINT = path.join(REPO_ROOT, '.tools', 'bin', 'actionlint');
 
 function actionlint(cwd: string, files: string[]): { status: number | null; output: string } {
@@ -33,7 +41,7 @@ describe('actionlint', () => {
   });
 
   it('reports broken jobs, expressions and shell scripts', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'actionlint-'));
+    const dir = tempDir(path.join(os.tmpdir(), 'actionlint-'));
     fs.mkdirSync(path.join(dir, '.github', 'workflows'), { recursive: true });
     const file = path.join('.github', 'workflows', 'broken.yml');
     fs.writeFileSync(
@@ -60,7 +68,7 @@ describe('actionlint', () => {
   });
 
   it('shellcheck passes on the run: scripts of the composite actions (actionlint checks only workflows)', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'composite-'));
+    const dir = tempDir(path.join(os.tmpdir(), 'composite-'));
     const actionsDir = path.join(REPO_ROOT, '.github', 'actions');
     const scripts: string[] = [];
     for (const name of fs.readdirSync(actionsDir)) {

@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'child_process';
-import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse, stringify } from 'yaml';
 import { readStackFile, StackConfig, validateStackConfig } from '../../stacks/config/load';
+import { copyRepository, E2E_TIMEOUT_MS, engineEnv, randomSecret, readTree, REPO_ROOT, requireEngine, stackFileCopy } from '../../test/e2e/support';
 import {
   checkPromotion,
   promotionPlan,
@@ -15,53 +15,35 @@ import {
   stackSteps,
   stagingEvidence,
 } from '../promote';
-import { REPO_ROOT } from './workflows';
 
 /**
- * The promotion with the real Pulumi engine (built by scripts/pulumi-tools/build.sh) on a local
- * file backend, with the Kubernetes providers in render mode (YAML files instead of a cluster):
- * staging up and verified, the guard, prod paused after the canary, resumed, converged.
+ * The promotion with the real Pulumi engine (test/e2e/support.ts: CLI, language host and
+ * Kubernetes provider built by scripts/pulumi-tools/build.sh) on a local file backend, with the
+ * Kubernetes providers in render mode: staging up and verified, the guard reading staging's real
+ * update history, prod paused after the canary, resumed at wave 2, converged with zero changes.
  *
- * It runs on a copy of the project committed to a throwaway git repository, so the engine records
- * a clean `git.head` for the guard to check and the real stack files stay untouched.
- *
- * The random provider (RandomPassword) cannot be built offline (scripts/pulumi-tools/versions.env),
- * so a stand-in plugin with the same resource type serves it: a Node provider that returns random
- * passwords. Everything else is the real engine, language host and Kubernetes provider.
+ * Both stacks run from one scratch copy of the repository committed to a throwaway git
+ * repository, as CI runs them from one checkout: the engine records that commit (`git.head`, clean
+ * tree) for the guard to check, and the repository's own stack files stay untouched.
  */
 
-const BIN = path.join(REPO_ROOT, '.tools', 'bin');
-const ENGINE = ['pulumi', 'pulumi-language-nodejs', 'pulumi-resource-kubernetes'];
-
-jest.setTimeout(40 * 60 * 1000);
+jest.setTimeout(2 * E2E_TIMEOUT_MS);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'promotion-e2e-'));
 const project = path.join(tmp, 'project');
 const rendered = path.join(tmp, 'rendered');
+const env: NodeJS.ProcessEnv = { ...process.env, ...engineEnv(tmp) };
+// The CI system's variables would override what the engine records about the commit.
+for (const key of Object.keys(env)) if (key.startsWith('GITHUB_') || key === 'CI') delete env[key];
 const transcript: string[] = [];
 
-const standIns = path.join(tmp, 'bin');
-
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  PATH: [standIns, BIN, process.env.PATH ?? ''].join(path.delimiter),
-  PULUMI_HOME: path.join(tmp, 'pulumi-home'),
-  PULUMI_BACKEND_URL: `file://${path.join(tmp, 'state')}`,
-  // A throwaway passphrase for throwaway stacks.
-  PULUMI_CONFIG_PASSPHRASE: randomBytes(24).toString('hex'),
-  PULUMI_SKIP_UPDATE_CHECK: 'true',
-  PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
-  // `npm test` typechecks the program already; the engine runs it 20 times here.
-  PULUMI_NODEJS_TRANSPILE_ONLY: 'true',
-};
-for (const key of Object.keys(env)) if (key.startsWith('GITHUB_') || key === 'CI') delete env[key];
-
 function pulumi(args: readonly string[]): { status: number; stdout: string } {
-  const r = spawnSync('pulumi', args, { cwd: project, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('pulumi', [...args, '--non-interactive'], { cwd: project, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   transcript.push(`$ pulumi ${args.join(' ')}\n${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`);
   return { status: r.status ?? 1, stdout: r.stdout ?? '' };
 }
 
+/** What the workflows use (scripts/promote.ts), pointed at the scratch project. */
 const runner: PulumiRunner = { run: (args) => pulumi(args).status, capture: (args) => pulumi(args) };
 
 /** Runs a step; on failure the error carries the end of the engine's output. */
@@ -79,66 +61,35 @@ function git(...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=promotion-e2e', '-c', 'user.email=promotion-e2e@example.invalid', ...args], { cwd: project, encoding: 'utf8' }).trim();
 }
 
-/** `pulumi-resource-random` for random:index/randomPassword:RandomPassword: create draws a password, same inputs mean no change. */
-function writeRandomStandIn(): void {
-  fs.mkdirSync(standIns, { recursive: true });
-  const file = path.join(standIns, 'pulumi-resource-random');
-  const providerModule = JSON.stringify(path.join(REPO_ROOT, 'node_modules', '@pulumi', 'pulumi', 'provider'));
-  fs.writeFileSync(
-    file,
-    `#!/usr/bin/env node
-const { randomBytes, randomUUID } = require('crypto');
-const provider = require(${providerModule});
-const INPUTS = ['length', 'special', 'upper', 'lower', 'numeric', 'minUpper', 'minLower', 'minNumeric', 'minSpecial', 'overrideSpecial', 'keepers'];
-const same = (olds, news) => INPUTS.every((k) => JSON.stringify(olds[k]) === JSON.stringify(news[k]));
-provider.main({
-  version: '4.21.2',
-  async create(urn, inputs) {
-    const result = randomBytes(inputs.length).toString('base64').replace(/[^A-Za-z0-9]/g, '').padEnd(inputs.length, 'x').slice(0, inputs.length);
-    return { id: randomUUID(), outs: { ...inputs, result } };
-  },
-  async diff(id, urn, olds, news) {
-    return same(olds, news) ? { changes: false } : { changes: true, replaces: INPUTS.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k])), deleteBeforeReplace: false };
-  },
-  async read(id, urn, props) { return { id, props }; },
-  async delete() {},
-}, process.argv.slice(2));
-`,
-    { mode: 0o755 },
-  );
-}
-
-/** The project's files (tracked and new, without ignored ones) copied, node_modules linked. */
-function copyProject(): void {
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT })
-    .toString()
-    .split('\0')
-    // Stack files are written by writeStackFile.
-    .filter((f) => f && !/^Pulumi\.[^/.]+\.yaml$/.test(f));
-  for (const f of files) {
-    const src = path.join(REPO_ROOT, f);
-    if (!fs.existsSync(src) || fs.statSync(src).isDirectory()) continue;
-    fs.mkdirSync(path.dirname(path.join(project, f)), { recursive: true });
-    fs.copyFileSync(src, path.join(project, f));
-  }
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(project, 'node_modules'), 'dir');
-}
-
 /**
- * The real stack file with render mode on, and the Redis password taken from secret config (the
- * random provider is not among the engine binaries built offline).
+ * A throwaway stack from the repository's stack file: render mode on (`<tmp>/rendered/<stack>/<region>`),
+ * fresh secrets for its secure values and for every password the program would generate with
+ * @pulumi/random (not among the engine binaries built offline).
  */
-function writeStackFile(stack: string): void {
-  const doc = parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), 'utf8')) as { config: Record<string, any> };
-  const config = doc.config;
-  config['fingerprint-infra:deploy'] = { ...(config['fingerprint-infra:deploy'] ?? {}), renderYamlToDirectory: path.join(rendered, stack) };
-  config['fingerprint-infra:redis'] = { ...(config['fingerprint-infra:redis'] ?? {}), passwordSource: 'config' };
+function initStack(stack: string): void {
+  const copy = stackFileCopy(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), 'utf8'));
+  const doc = parse(copy.text) as { config: Record<string, any> };
+  doc.config['fingerprint-infra:deploy'] = { ...(doc.config['fingerprint-infra:deploy'] ?? {}), renderYamlToDirectory: path.join(rendered, stack) };
   fs.writeFileSync(path.join(project, `Pulumi.${stack}.yaml`), stringify(doc));
+  step(`stack init ${stack}`, () => {
+    const ok = (args: string[]) => {
+      if (pulumi(args).status !== 0) throw new Error(`pulumi ${args.slice(0, 3).join(' ')} failed`);
+    };
+    ok(['stack', 'init', stack, '--secrets-provider', 'passphrase']);
+    for (const secret of copy.secrets) {
+      const key = `fingerprint-infra:${secret.key}${secret.path ? `[${JSON.stringify(secret.path)}]` : ''}`;
+      ok(['config', 'set', '--stack', stack, '--secret', ...(secret.path ? ['--path'] : []), key, randomSecret()]);
+    }
+    for (const [id, source] of Object.entries(validateStackConfig(readStackFile(stack, project)).secrets)) {
+      if (source.from === 'generated') ok(['config', 'set', '--stack', stack, '--secret', `fingerprint-infra:${id}`, randomSecret()]);
+    }
+  });
 }
 
+/** Regions with rendered manifests. */
 function renderedRegions(stack: string): string[] {
   const dir = path.join(rendered, stack);
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((r) => fs.readdirSync(path.join(dir, r)).length > 0).sort() : [];
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((r) => readTree(path.join(dir, r)).size > 0).sort() : [];
 }
 
 let commit: string;
@@ -146,34 +97,25 @@ let staging: StackConfig;
 let prod: StackConfig;
 
 beforeAll(() => {
-  // scripts/setup.sh builds them; building here too keeps a lone `npx jest` of this file working.
-  if (ENGINE.some((b) => !fs.existsSync(path.join(BIN, b)))) {
-    execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'pulumi-tools', 'build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
-  }
-  const missing = ENGINE.filter((b) => !fs.existsSync(path.join(BIN, b)));
-  if (missing.length) throw new Error(`missing engine binaries in .tools/bin: ${missing.join(', ')} (build them: bash scripts/pulumi-tools/build.sh)`);
+  requireEngine();
   fs.mkdirSync(path.join(tmp, 'state'));
-  writeRandomStandIn();
-  copyProject();
-  for (const stack of ['staging', 'prod']) {
-    writeStackFile(stack);
-    step(`stack init ${stack}`, () => {
-      if (pulumi(['stack', 'init', stack, '--secrets-provider', 'passphrase']).status !== 0) throw new Error('failed');
-      if (pulumi(['config', 'set', '--secret', '--stack', stack, 'redisPassword', randomBytes(24).toString('hex')]).status !== 0) throw new Error('failed');
-    });
-  }
-  fs.writeFileSync(path.join(project, '.gitignore'), 'node_modules\n', { flag: 'a' });
+  fs.mkdirSync(project);
+  copyRepository(project);
+  for (const stack of ['staging', 'prod']) initStack(stack);
   git('init', '-q');
+  // The links to the repository's node_modules and .tools are not part of the commit.
+  fs.appendFileSync(path.join(project, '.git', 'info', 'exclude'), '/node_modules\n/.tools\n');
   git('add', '-A');
   git('commit', '-q', '-m', 'promotion e2e');
   commit = git('rev-parse', 'HEAD');
+  expect(git('status', '--porcelain')).toBe('');
   staging = validateStackConfig(readStackFile('staging', project));
   prod = validateStackConfig(readStackFile('prod', project));
 });
 
 afterAll(() => {
-  // Failures carry the engine's output; PROMOTION_E2E_KEEP=1 keeps the whole run for inspection.
-  if (process.env.PROMOTION_E2E_KEEP) {
+  // Failures carry the engine's output; E2E_KEEP=1 keeps the whole run for inspection.
+  if (process.env.E2E_KEEP) {
     fs.writeFileSync(path.join(tmp, 'transcript.log'), transcript.join('\n'));
     console.log(`promotion e2e kept in ${tmp}`);
   } else {

@@ -8,7 +8,8 @@
 #
 # Versions come from versions.env. A binary already on PATH at the pinned version is used
 # (symlinked) instead of being built; otherwise it is built with Go into <repo>/.tools/bin and
-# rebuilt only when versions.env or its wrapper sources change (stamp files in .tools/stamps).
+# rebuilt only when its pins in versions.env, its build flags or its wrapper module sources
+# change (stamp files in .tools/stamps hold a hash of those inputs).
 #
 # Progress goes to stderr; the last line on stdout is the bin dir to put on PATH, e.g.
 #   export PATH="$(bash scripts/pulumi-tools/build.sh):$PATH"    or    source scripts/pulumi-tools/env.sh
@@ -87,11 +88,12 @@ find_on_path() {
   return 0
 }
 
-# Hash of versions.env, the given files/dirs and extra strings: the rebuild key of a binary.
+# Hash of the given files/dirs (wrapper module sources) and strings (pinned versions, flags):
+# the rebuild key of a binary. Only the versions.env values a binary depends on are hashed, so
+# editing comments or another tool's pin does not trigger a rebuild.
 hash_inputs() {
   local item
   {
-    cat "$SCRIPT_DIR/versions.env"
     for item in "$@"; do
       if [[ -d "$item" ]]; then
         find "$item" -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) -print0 | LC_ALL=C sort -z |
@@ -215,7 +217,7 @@ step_cli() {
       log "  ignoring $ext on PATH: reports '$("$ext" version 2>/dev/null || echo '?')', want v$PULUMI_VERSION"
     fi
   fi
-  hash="$(hash_inputs "$SCRIPT_DIR/cli" "$CLI_LDFLAGS")"
+  hash="$(hash_inputs "$SCRIPT_DIR/cli" "PULUMI_VERSION=$PULUMI_VERSION" "$CLI_LDFLAGS")"
   if up_to_date "$name" "$hash"; then
     log "  cached: $BIN_DIR/$name"
     return 0
@@ -247,7 +249,7 @@ step_nodejs() {
       return 0
     fi
   fi
-  hash="$(hash_inputs "$SCRIPT_DIR/nodejs" "$CLI_LDFLAGS")"
+  hash="$(hash_inputs "$SCRIPT_DIR/nodejs" "PULUMI_VERSION=$PULUMI_VERSION" "$CLI_LDFLAGS")"
   if up_to_date "$name" "$hash"; then
     log "  cached: $BIN_DIR/$name"
     return 0
@@ -287,7 +289,9 @@ step_kubernetes() {
       log "  ignoring $ext on PATH: reports '${got:-?}', want $PULUMI_KUBERNETES_VERSION"
     fi
   fi
-  hash="$(hash_inputs "$SCRIPT_DIR/kubernetes" "$K8S_LDFLAGS")"
+  hash="$(hash_inputs "$SCRIPT_DIR/kubernetes" "$K8S_LDFLAGS" \
+    "$PULUMI_KUBERNETES_PROVIDER_MODULE@$PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION" \
+    "sdk/v4@$PULUMI_KUBERNETES_SDK_MODULE_VERSION")"
   if up_to_date "$name" "$hash"; then
     log "  cached: $BIN_DIR/$name"
     return 0
