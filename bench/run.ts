@@ -6,7 +6,7 @@ import * as path from 'path';
 import { stringify } from 'yaml';
 
 const ROOT = path.resolve(__dirname, '..');
-const NODE_ARGS = ['--require', path.join(ROOT, 'bench/rss-probe.js'), '--require', 'tsx/cjs'];
+const NODE_ARGS = ['--require', path.join(ROOT, 'bench/rss-probe.js'), '--require', path.join(ROOT, 'scripts/ts-hook.js')];
 
 interface Sample {
   wallMs: number;
@@ -45,7 +45,7 @@ function runNode(args: string[], env: Record<string, string> = {}): Sample & { s
 }
 
 function measure(name: string, runs: number, args: string[], env: Record<string, string> = {}): Measurement & { stdout: string } {
-  runNode(args, env); // warm the OS file cache and tsx's transform cache
+  runNode(args, env); // warm the OS file cache and the TypeScript transpile cache
   const samples = Array.from({ length: runs }, () => runNode(args, env));
   const walls = samples.map((s) => s.wallMs);
   return {

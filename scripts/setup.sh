@@ -14,6 +14,7 @@ APT_PACKAGES=(
   "shellcheck:shellcheck"
   "prometheus:promtool"
   "prometheus-redis-exporter:prometheus-redis-exporter"
+  "openssl:openssl"
 )
 
 ensure_apt_packages() {
@@ -46,4 +47,7 @@ ensure_apt_packages
 bash scripts/k8s-openapi/fetch.sh
 # actionlint for the workflow tests (.tools/bin/actionlint, built from the Go module proxy).
 bash scripts/tools/actionlint.sh
+# Pulumi engine for the e2e tests and `pulumi preview` (.tools/bin: CLI, Node.js language host,
+# Kubernetes provider; built from Go modules when not on PATH, rebuilt only when a pin changes).
+bash scripts/pulumi-tools/build.sh >/dev/null
 log "setup complete"

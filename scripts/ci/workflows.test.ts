@@ -154,7 +154,7 @@ describe('the workflows', () => {
 
   it('install the Pulumi CLI at the project\'s version wherever pulumi runs', () => {
     const setup = fs.readFileSync(SETUP_ACTION, 'utf8');
-    expect(setup).toContain('version="$(node --require tsx/cjs scripts/promote.ts pulumi-version)"');
+    expect(setup).toContain('version="$(node -r ./scripts/ts-hook.js scripts/promote.ts pulumi-version)"');
     expect(setup).toContain('curl -fsSL https://get.pulumi.com | sh -s -- --version "$version"');
     expect(setup).toContain('if [ "$installed" != "v$version" ]');
     expect(projectPulumiVersion()).toMatch(/^3\.[0-9]+\.[0-9]+$/);
@@ -296,7 +296,7 @@ describe('the gate checks find broken workflows', () => {
 
 describe('workflow parsing', () => {
   it('reads promote.ts calls with their options', () => {
-    expect(promoteCalls({ run: 'node --require tsx/cjs scripts/promote.ts wave --stack prod --wave 2 --action "$ACTION"\nnode x/promote.ts guard --stack prod' })).toEqual([
+    expect(promoteCalls({ run: 'node -r ./scripts/ts-hook.js scripts/promote.ts wave --stack prod --wave 2 --action "$ACTION"\nnode x/promote.ts guard --stack prod' })).toEqual([
       { command: 'wave', opts: { stack: 'prod', wave: '2', action: '$ACTION' } },
       { command: 'guard', opts: { stack: 'prod' } },
     ]);

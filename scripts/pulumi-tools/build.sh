@@ -46,7 +46,7 @@ trap 'die "interrupted"' INT TERM
 # ---------------------------------------------------------------------------------------------
 # Pinned versions.
 [[ -f "$SCRIPT_DIR/versions.env" ]] || die "missing $SCRIPT_DIR/versions.env"
-# shellcheck source=versions.env
+# shellcheck source=/dev/null
 source "$SCRIPT_DIR/versions.env"
 : "${PULUMI_VERSION:?versions.env must set PULUMI_VERSION}"
 : "${GO_MIN_VERSION:?versions.env must set GO_MIN_VERSION}"

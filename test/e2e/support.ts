@@ -47,8 +47,8 @@ function which(name: string, searchPath: string): string | undefined {
  * The engine binaries, from .tools/bin or PATH. Missing ones are an error, never a skip: the suite
  * is part of `npm test`, and a machine that cannot run it must say so.
  */
-export function requireEngine(): Record<(typeof ENGINE_BINARIES)[number], string> {
-  const found = Object.fromEntries(ENGINE_BINARIES.map((name) => [name, which(name, enginePath())])) as Record<(typeof ENGINE_BINARIES)[number], string | undefined>;
+export function requireEngine(searchPath = enginePath()): Record<(typeof ENGINE_BINARIES)[number], string> {
+  const found = Object.fromEntries(ENGINE_BINARIES.map((name) => [name, which(name, searchPath)])) as Record<(typeof ENGINE_BINARIES)[number], string | undefined>;
   const missing = ENGINE_BINARIES.filter((name) => !found[name]);
   if (missing.length) {
     throw new Error(
@@ -301,7 +301,13 @@ export class E2EStack {
 
     const pulumiDir = path.dirname(binaries.pulumi);
     if (path.basename(pulumiDir) !== 'bin') throw new Error(`${binaries.pulumi}: the Automation API expects the CLI in a bin/ folder`);
-    const pulumiCommand = await PulumiCommand.get({ root: path.dirname(pulumiDir) });
+    // `pulumi version` runs with the test process's environment: point its log at the temp home.
+    const home = process.env.PULUMI_HOME;
+    process.env.PULUMI_HOME = env.PULUMI_HOME;
+    const pulumiCommand = await PulumiCommand.get({ root: path.dirname(pulumiDir) }).finally(() => {
+      if (home === undefined) delete process.env.PULUMI_HOME;
+      else process.env.PULUMI_HOME = home;
+    });
     const workspace = await LocalWorkspace.create({ workDir, envVars: env, pulumiHome: env.PULUMI_HOME, pulumiCommand });
     const stack = await engine(`stack init ${name}`, () => Stack.create(name, workspace));
 
