@@ -4,8 +4,13 @@ import * as path from 'path';
 import { parse } from 'yaml';
 import { PROJECT, StackConfig } from '../stacks/config/load';
 
-/** The value the mocked RandomPassword returns; it must only ever reach Secret resources, as a secret. */
-export const MOCK_PASSWORD = 'mockGeneratedPassword0123456789abcdefXYZ';
+/** Every mocked RandomPassword result starts with this; such values may only reach Secret resources. */
+export const MOCK_PASSWORD = 'mockGeneratedPassword';
+
+/** The value the mocked RandomPassword named `resourceName` returns. */
+export function mockPassword(resourceName: string): string {
+  return `${MOCK_PASSWORD}-${resourceName}`;
+}
 
 export interface Registered {
   type: string;
@@ -42,6 +47,7 @@ export async function runProgram(
   stack: string,
   config: Record<string, string>,
   secretKeys: string[] = [],
+  options: { stackResource?: boolean } = {},
 ): Promise<{ registered: Registered[]; transformed: Transformed[]; outputs: Record<string, unknown>; stackConfig: StackConfig }> {
   const registered: Registered[] = [];
   lastRun.registered = registered;
@@ -49,7 +55,7 @@ export async function runProgram(
     {
       newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-        const state = args.type === 'random:index/randomPassword:RandomPassword' ? { ...args.inputs, result: MOCK_PASSWORD } : args.inputs;
+        const state = args.type === 'random:index/randomPassword:RandomPassword' ? { ...args.inputs, result: mockPassword(args.name) } : args.inputs;
         return { id: `${args.name}-id`, state };
       },
       call(args) {
@@ -65,14 +71,9 @@ export async function runProgram(
   let stackConfig: StackConfig | undefined;
   let outputs: Record<string, unknown> = {};
   let failure: unknown;
-  // Run inside a root Stack resource, as the language host does, so stack transformations apply.
-  await pulumi.runtime.runInPulumiStack(async () => {
-    pulumi.runtime.registerStackTransformation((args) => {
-      transformed.push({ type: args.type, name: args.name, props: args.props, opts: args.opts as Transformed['opts'] });
-      return undefined;
-    });
+  const deploy = () => {
     try {
-      // Imported after the mocks are set so the program sees them.
+      // Loaded after the mocks are set so the program sees them.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const program = require('../stacks/program') as typeof import('../stacks/program');
       stackConfig = program.loadConfigFromEngine();
@@ -81,7 +82,22 @@ export async function runProgram(
       failure = e;
     }
     return outputs;
-  });
+  };
+  if (options.stackResource === false) {
+    // Without a root Stack resource the program can run several times in one test file (the
+    // Stack's outputs of one run would otherwise reach the next run's mocks), but stack
+    // transformations do not apply, so `transformed` stays empty.
+    deploy();
+  } else {
+    // Run inside a root Stack resource, as the language host does, so stack transformations apply.
+    await pulumi.runtime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation((args) => {
+        transformed.push({ type: args.type, name: args.name, props: args.props, opts: args.opts as Transformed['opts'] });
+        return undefined;
+      });
+      return deploy();
+    });
+  }
   if (failure) throw failure;
 
   // Registrations complete asynchronously; wait until no new resource arrives.

@@ -1,61 +1,14 @@
-import * as pulumi from '@pulumi/pulumi';
-import * as fs from 'fs';
-import * as path from 'path';
-import { parse } from 'yaml';
-import type { StackConfig } from '../../stacks/config/load';
+import { PROJECT } from '../../stacks/config/load';
+import { engineConfig, mockPassword, Registered, runProgram as runMockProgram } from '../../test/program-harness';
 
 /**
  * The Pulumi program under the SDK's mocks: one gateway per region with its plugins and consumers,
  * consumer keys only in Secrets, and a consumer added to the config touching only its own resources.
  */
-const PROJECT = 'fingerprint-infra';
 const KEYS_KEY = `${PROJECT}:kongConsumerKeys`;
 
-interface Registered {
-  type: string;
-  name: string;
-  inputs: any;
-  provider?: string;
-}
-
-/** A stack file's config as the engine passes it (objects as JSON text), with overrides. */
-function engineConfig(stack: string, overrides: Record<string, unknown>): Record<string, string> {
-  const doc = parse(fs.readFileSync(path.resolve(__dirname, '..', '..', `Pulumi.${stack}.yaml`), 'utf8'));
-  const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ ...doc.config, ...overrides })) config[key] = typeof value === 'string' ? value : JSON.stringify(value);
-  return config;
-}
-
-/** Runs the whole program under the SDK's mocks and returns every registration. */
-async function runProgram(stack: string, config: Record<string, string>, secretKeys: string[]) {
-  const registered: Registered[] = [];
-  pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-        const state = args.type === 'random:index/randomPassword:RandomPassword' ? { ...args.inputs, result: `generated-${args.name}` } : args.inputs;
-        return { id: `${args.name}-id`, state };
-      },
-      call(args) {
-        return args.inputs;
-      },
-    },
-    PROJECT,
-    stack,
-    true,
-  );
-  pulumi.runtime.setAllConfig(config, secretKeys);
-  const program = await import('../../stacks/program');
-  const stackConfig: StackConfig = program.loadConfigFromEngine();
-  const outputs = program.deployStack(stackConfig);
-  // Registrations complete asynchronously; wait until no new resource arrives.
-  let last = -1;
-  for (let i = 0; i < 400 && registered.length !== last; i++) {
-    last = registered.length;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return { registered, outputs, stackConfig };
-}
+/** Two runs in one file: without a root Stack resource (see test/program-harness.ts). */
+const runProgram = (stack: string, config: Record<string, string>, secretKeys: string[]) => runMockProgram(stack, config, secretKeys, { stackResource: false });
 
 const keys = { acme: 'acmeKey_0123456789abcdefghijklmn', initech: 'initechKey_0123456789abcdefghijk' };
 
@@ -130,7 +83,7 @@ describe('Pulumi program with the Kong gateway (mocks)', () => {
     const passwords = one.registered.filter((r) => r.type === 'random:index/randomPassword:RandomPassword' && r.name.endsWith('/kongRateLimitRedisPassword'));
     expect(passwords.map((p) => p.name).sort()).toEqual(one.stackConfig.regions.map((r) => `${r.name}/kongRateLimitRedisPassword`).sort());
     for (const p of passwords) {
-      const carrying = one.registered.filter((r) => r !== p && JSON.stringify(r.inputs).includes(`generated-${p.name}`));
+      const carrying = one.registered.filter((r) => r !== p && JSON.stringify(r.inputs).includes(mockPassword(p.name)));
       expect(carrying.map((r) => r.name)).toEqual([`${p.name.split('/')[0]}/secret/kong/kong-rate-limit-redis-auth`]);
     }
   });

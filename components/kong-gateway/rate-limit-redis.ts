@@ -4,6 +4,7 @@ import { contentHash } from '../../lib/files';
 import { selectorLabels, standardLabels } from '../../lib/labels';
 import { MetricsSource, ScrapeEndpoint } from '../../lib/metrics';
 import { NamespaceRegistry } from '../../lib/namespaces';
+import { redisExporterContainer } from '../../lib/redis-exporter';
 import { WorkloadNetworkPolicy } from '../../lib/network-policy';
 import { formatMiB, MiB, parseMemory } from '../../lib/quantity';
 import { DeployTimeSecret, SecretKeyRef } from '../../lib/secrets';
@@ -158,21 +159,7 @@ export class RateLimitRedis extends Construct implements MetricsSource {
         { name: 'data', mountPath: '/data' },
       ],
     };
-    const exporterContainer: k8s.Container = {
-      name: 'exporter',
-      image: props.exporterImage ?? 'oliver006/redis_exporter:v1.67.0',
-      imagePullPolicy: 'IfNotPresent',
-      env: [
-        { name: 'REDIS_ADDR', value: `redis://127.0.0.1:${this.port}` },
-        passwordEnv,
-        { name: 'REDIS_EXPORTER_WEB_LISTEN_ADDRESS', value: `:${COUNTER_EXPORTER_PORT_REF.port}` },
-      ],
-      ports: [{ name: COUNTER_EXPORTER_PORT_REF.name, containerPort: COUNTER_EXPORTER_PORT_REF.port, protocol: 'TCP' }],
-      resources: resourceRequirements({ cpuRequest: '25m', cpuLimit: '200m', memoryRequest: '32Mi', memoryLimit: '64Mi' }),
-      livenessProbe: { httpGet: { path: '/health', port: k8s.IntOrString.fromString(COUNTER_EXPORTER_PORT_REF.name) }, periodSeconds: 20, timeoutSeconds: 3 },
-      readinessProbe: { httpGet: { path: '/health', port: k8s.IntOrString.fromString(COUNTER_EXPORTER_PORT_REF.name) }, periodSeconds: 10, timeoutSeconds: 3 },
-      securityContext: restrictedContainerSecurityContext(),
-    };
+    const exporterContainer = redisExporterContainer({ image: props.exporterImage, redisPort: this.port, port: COUNTER_EXPORTER_PORT_REF, passwordEnv });
 
     this.deployment = new k8s.KubeDeployment(this, 'deployment', {
       metadata: meta(this.name),

@@ -4,6 +4,7 @@ import { contentHash, readScripts } from '../../lib/files';
 import { selectorLabels, standardLabels } from '../../lib/labels';
 import { MetricsSource, ScrapeEndpoint } from '../../lib/metrics';
 import { NamespaceRegistry } from '../../lib/namespaces';
+import { redisExporterContainer } from '../../lib/redis-exporter';
 import { WorkloadNetworkPolicy } from '../../lib/network-policy';
 import { formatMiB, MiB, parseMemory } from '../../lib/quantity';
 import { DeployTimeSecret, SecretKeyRef } from '../../lib/secrets';
@@ -224,21 +225,7 @@ export class RedisCluster extends Construct implements MetricsSource {
         { name: 'tmp', mountPath: '/tmp' },
       ],
     };
-    const exporterContainer: k8s.Container = {
-      name: 'exporter',
-      image: props.exporterImage ?? 'oliver006/redis_exporter:v1.67.0',
-      imagePullPolicy: 'IfNotPresent',
-      env: [
-        { name: 'REDIS_ADDR', value: `redis://127.0.0.1:${REDIS_PORT}` },
-        passwordEnv,
-        { name: 'REDIS_EXPORTER_WEB_LISTEN_ADDRESS', value: `:${EXPORTER_PORT_REF.port}` },
-      ],
-      ports: [{ name: EXPORTER_PORT_REF.name, containerPort: EXPORTER_PORT_REF.port, protocol: 'TCP' }],
-      resources: resourceRequirements({ cpuRequest: '25m', cpuLimit: '200m', memoryRequest: '32Mi', memoryLimit: '64Mi' }),
-      livenessProbe: { httpGet: { path: '/health', port: k8s.IntOrString.fromString(EXPORTER_PORT_REF.name) }, periodSeconds: 20, timeoutSeconds: 3 },
-      readinessProbe: { httpGet: { path: '/health', port: k8s.IntOrString.fromString(EXPORTER_PORT_REF.name) }, periodSeconds: 10, timeoutSeconds: 3 },
-      securityContext: restrictedContainerSecurityContext(),
-    };
+    const exporterContainer = redisExporterContainer({ image: props.exporterImage, redisPort: REDIS_PORT, port: EXPORTER_PORT_REF, passwordEnv });
 
     this.statefulSet = new k8s.KubeStatefulSet(this, 'statefulset', {
       metadata: meta(this.name, {
