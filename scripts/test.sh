@@ -7,4 +7,10 @@ bash scripts/setup.sh
 echo "[test] typecheck"
 npx tsc --noEmit -p .
 echo "[test] jest"
-npx jest --ci "$@"
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+status=0
+npx jest --ci --json --outputFile="$results" "$@" || status=$?
+# One closing line with the counts, whatever the reporter printed above.
+node scripts/jest-summary.js "$results" || status=1
+exit "$status"
