@@ -41,15 +41,12 @@ export class RegionStack extends pulumi.ComponentResource {
     super(REGION_STACK_TYPE, region.name, {}, opts);
 
     const renderDir = config.deploy.renderYamlToDirectory;
+    // The provider is not a child of the region: a targeted update (one wave) always includes
+    // every provider, and one whose parent is a not-yet-created region of a later wave fails it.
+    // Render mode writes manifests instead of talking to a cluster (and refuses a kube context).
     this.provider = new k8s.Provider(
       region.name,
-      // Render mode writes manifests instead of talking to a cluster; the provider refuses a
-      // kube context next to it.
       renderDir ? { renderYamlToDirectory: path.join(renderDir, region.name) } : { context: region.kubeContext },
-      // Not a child of the region: a targeted update (one wave) always includes every provider,
-      // and a provider whose parent is a not-yet-created region of a later wave fails the update.
-      // The alias keeps stacks created when the provider was a child.
-      { aliases: [{ parent: this }] },
     );
 
     const secretValues: Record<string, pulumi.Input<string>> = {};
