@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { readStackFile, validateStackConfig } from '../../stacks/config/load';
-import { copyRepository, E2E_TIMEOUT_MS, expectedResourceCount, randomSecret, REPO_ROOT, requireEngine, runBash } from './support';
+import { copyRepository, E2E_TIMEOUT_MS, E2EStack, expectedResourceCount, randomSecret, REPO_ROOT, requireEngine, runBash } from './support';
 
 /**
  * README "Deploying with Pulumi": the documented commands, verbatim, in a scratch copy of the
@@ -54,7 +54,7 @@ describe('README: pulumi preview -s staging with the built CLI', () => {
     }
   });
 
-  it('the documented commands preview the whole stack and one region, writing the stack secrets encrypted', () => {
+  it('the documented commands preview the whole stack and one region, writing the stack secrets encrypted', async () => {
     requireEngine();
     const repoStackFile = fs.readFileSync(path.join(REPO_ROOT, 'Pulumi.staging.yaml'), 'utf8');
     copyRepository(project);
@@ -87,5 +87,20 @@ describe('README: pulumi preview -s staging with the built CLI', () => {
     expect(fs.readFileSync(path.join(project, 'Pulumi.staging.yaml'), 'utf8')).toBe(stackFile);
 
     expect(fs.readFileSync(path.join(REPO_ROOT, 'Pulumi.staging.yaml'), 'utf8')).toBe(repoStackFile);
+
+    // The e2e suites still work on a stack file committed this way (values encrypted for another
+    // passphrase): their copy gets its own salt and fresh secrets.
+    const e2e = await E2EStack.create('staging', project);
+    try {
+      const copied = parse(fs.readFileSync(path.join(e2e.workDir, 'Pulumi.staging.yaml'), 'utf8')) as { encryptionsalt?: string };
+      expect(copied.encryptionsalt).not.toBe(doc.encryptionsalt);
+      for (const id of ['redisPassword', 'kongRateLimitRedisPassword']) {
+        const value = await e2e.stack.getConfig(`fingerprint-infra:${id}`);
+        expect(value.secret).toBe(true);
+        expect(e2e.secretValues).toContain(value.value);
+      }
+    } finally {
+      e2e.cleanup();
+    }
   });
 });

@@ -73,6 +73,8 @@ export function engineEnv(tmp: string): Record<string, string> {
     PULUMI_CONFIG_PASSPHRASE: randomSecret(),
     PULUMI_SKIP_UPDATE_CHECK: 'true',
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
+    // Plugins on PATH are "ambient" plugins; they must not be ignored.
+    PULUMI_IGNORE_AMBIENT_PLUGINS: 'false',
     // `npm test` typechecks the program; the engine runs it a dozen times per suite.
     PULUMI_NODEJS_TRANSPILE_ONLY: 'true',
   };
@@ -280,9 +282,19 @@ export class E2EStack {
     this.regions = this.config().regions.map((r) => r.name);
   }
 
-  static async create(name: string): Promise<E2EStack> {
+  /** `stackFileDir`: where Pulumi.<name>.yaml is read from (the repository root by default). */
+  static async create(name: string, stackFileDir = REPO_ROOT): Promise<E2EStack> {
     const binaries = requireEngine();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `fingerprint-e2e-${name}-`));
+    try {
+      return await E2EStack.createIn(tmp, name, binaries.pulumi, stackFileDir);
+    } catch (e) {
+      if (!process.env.E2E_KEEP) fs.rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  private static async createIn(tmp: string, name: string, pulumiBinary: string, stackFileDir: string): Promise<E2EStack> {
     const workDir = path.join(tmp, 'project');
     const renderDir = path.join(tmp, 'rendered');
     fs.mkdirSync(workDir);
@@ -291,7 +303,7 @@ export class E2EStack {
 
     const project = parse(fs.readFileSync(path.join(REPO_ROOT, 'Pulumi.yaml'), 'utf8')) as Record<string, unknown>;
     fs.writeFileSync(path.join(workDir, 'Pulumi.yaml'), stringify({ ...project, main: REPO_ROOT }));
-    const copy = stackFileCopy(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${name}.yaml`), 'utf8'));
+    const copy = stackFileCopy(fs.readFileSync(path.join(stackFileDir, `Pulumi.${name}.yaml`), 'utf8'));
     const stackFile = path.join(workDir, `Pulumi.${name}.yaml`);
     fs.writeFileSync(stackFile, copy.text);
     editYaml(stackFile, (config) => {
@@ -299,8 +311,8 @@ export class E2EStack {
       config['fingerprint-infra:deploy'] = { ...deploy, renderYamlToDirectory: renderDir };
     });
 
-    const pulumiDir = path.dirname(binaries.pulumi);
-    if (path.basename(pulumiDir) !== 'bin') throw new Error(`${binaries.pulumi}: the Automation API expects the CLI in a bin/ folder`);
+    const pulumiDir = path.dirname(pulumiBinary);
+    if (path.basename(pulumiDir) !== 'bin') throw new Error(`${pulumiBinary}: the Automation API expects the CLI in a bin/ folder`);
     // `pulumi version` runs with the test process's environment: point its log at the temp home.
     const home = process.env.PULUMI_HOME;
     process.env.PULUMI_HOME = env.PULUMI_HOME;
@@ -318,7 +330,8 @@ export class E2EStack {
       return { value, secret: true };
     };
     for (const secret of copy.secrets) {
-      await stack.setConfig(`fingerprint-infra:${secret.key}${secret.path ? `[${JSON.stringify(secret.path)}]` : ''}`, secretFor(), secret.path !== undefined);
+      const key = secret.key.includes(':') ? secret.key : `fingerprint-infra:${secret.key}`;
+      await stack.setConfig(`${key}${secret.path ? `[${JSON.stringify(secret.path)}]` : ''}`, secretFor(), secret.path !== undefined);
     }
     const config = validateStackConfig(readStackFile(name, workDir));
     for (const [id, source] of Object.entries(config.secrets)) {
