@@ -30,21 +30,22 @@ export function manifestYaml(manifest: KubeObject): string {
   return dump(manifest, { sortKeys: true, lineWidth: -1, noRefs: true });
 }
 
-/**
- * Path of an object inside a region folder; the same layout the Kubernetes provider's
- * renderYamlToDirectory uses (CRDs first in 0-crd, the rest in 1-manifest), so the two compare.
- */
-export function renderedPath(m: KubeObject): string {
-  const clean = (s: string) => s.replace(/[/:]/g, '_');
-  const file = `${clean(m.apiVersion)}-${m.kind.toLowerCase()}-${clean(m.metadata.namespace ?? 'default')}-${clean(m.metadata.name)}.yaml`;
-  return path.join(m.kind === 'CustomResourceDefinition' ? '0-crd' : '1-manifest', file);
-}
+/** CRDs go first so that `kubectl apply -f <region>/` establishes them before their custom resources. */
+export const CRD_FILE = '0-crds.yaml';
+export const MANIFEST_FILE = '1-manifests.yaml';
 
-/** Relative path -> file content for one region. */
+/**
+ * The files of one region: its objects as multi-document YAML in dependency order (namespaces before
+ * what lives in them), CRDs in their own first file. Two files per region rather than one per
+ * object: file creation, not YAML, dominates the cost of rendering many regions.
+ */
 export function regionFiles(rendered: RenderedRegion): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const { manifest } of rendered.objects) files.set(renderedPath(manifest), manifestYaml(manifest));
-  return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  const docs = new Map<string, string[]>([
+    [CRD_FILE, []],
+    [MANIFEST_FILE, []],
+  ]);
+  for (const { manifest } of rendered.objects) docs.get(manifest.kind === 'CustomResourceDefinition' ? CRD_FILE : MANIFEST_FILE)!.push(manifestYaml(manifest));
+  return new Map([...docs].filter(([, list]) => list.length > 0).map(([file, list]) => [file, list.map((d) => `---\n${d}`).join('')]));
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { renderedPath } from '../../stacks/render-core';
+import { CRD_FILE, MANIFEST_FILE, regionFiles } from '../../stacks/render-core';
 import { newChart, ofKind, synth } from '../../test/synth-helpers';
 import { validConfig } from '../../test/helpers';
 import { RedisCluster } from '../redis-cluster';
@@ -28,8 +28,11 @@ describe('Kong CRDs', () => {
     expect(installed).toHaveLength(crds.definitions.length);
     expect(installed).toEqual(expect.arrayContaining(['kongplugins.configuration.konghq.com', 'kongconsumers.configuration.konghq.com', 'kongclusterplugins.configuration.konghq.com']));
     expect(crds.configurationVersion).toBe('v1.5.2');
-    // Rendered with the CRDs first, the layout of the provider's render mode.
-    for (const crd of ofKind(objects, 'CustomResourceDefinition')) expect(renderedPath(crd).startsWith('0-crd')).toBe(true);
+    // Rendered into the region's first file, so `kubectl apply -f <region>/` creates them first.
+    const files = regionFiles({ region: undefined as never, objects });
+    expect([...files.keys()]).toEqual([CRD_FILE]);
+    expect(files.get(CRD_FILE)!.match(/^kind: CustomResourceDefinition$/gm)).toHaveLength(installed.length);
+    expect(files.has(MANIFEST_FILE)).toBe(false);
     // The spec is carried unchanged (schema and validation rules included).
     const source = parseKongCrdManifest(fs.readFileSync(manifest, 'utf8'), manifest).find((d) => d.spec.names.kind === 'KongPlugin')!;
     expect(ofKind(objects, 'CustomResourceDefinition').find((c) => c.spec && (c.spec as any).names.kind === 'KongPlugin')!.spec).toEqual(source.spec);

@@ -46,24 +46,25 @@ describe('apiForm and renderMismatches', () => {
     expect(apiForm({ kind: 'NetworkPolicy', spec: { ingress: [], policyTypes: ['Ingress'] } })).toEqual({ kind: 'NetworkPolicy', spec: { policyTypes: ['Ingress'] } });
   });
 
-  it('reports missing, extra and different files, and accepts formatting differences', () => {
+  it('reports missing, extra and different objects across file layouts, and accepts formatting differences', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-render-cmp-'));
     const write = (dir: string, file: string, text: string) => {
       fs.mkdirSync(path.dirname(path.join(root, dir, file)), { recursive: true });
       fs.writeFileSync(path.join(root, dir, file), text);
     };
     try {
-      write('npm', 'r1/1-manifest/a.yaml', 'kind: ConfigMap\ndata:\n  b: "1"\n  a: x\n');
-      write('engine', 'r1/1-manifest/a.yaml', 'data: {a: x, b: "1"}\nkind: ConfigMap\n');
+      const a = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: ns}\n';
+      write('npm', 'r1/1-manifests.yaml', `---\n${a}data:\n  b: "1"\n  a: x\n`);
+      write('engine', 'r1/1-manifest/v1-configmap-ns-a.yaml', `${a}data: {a: x, b: "1"}\n`);
       expect(renderMismatches(path.join(root, 'engine'), path.join(root, 'npm'))).toEqual([]);
-      write('npm', 'r1/1-manifest/b.yaml', 'kind: ConfigMap\n');
-      write('engine', 'r1/1-manifest/c.yaml', 'kind: ConfigMap\n');
-      write('engine', 'r1/1-manifest/a.yaml', 'data: {a: y, b: "1"}\nkind: ConfigMap\n');
+      write('npm', 'r1/1-manifests.yaml', `---\n${a}data:\n  b: "1"\n  a: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: ns}\n`);
+      write('engine', 'r1/1-manifest/v1-configmap-ns-c.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ns}\n');
+      write('engine', 'r1/1-manifest/v1-configmap-ns-a.yaml', `${a}data: {a: y, b: "1"}\n`);
       const problems = renderMismatches(path.join(root, 'engine'), path.join(root, 'npm'));
       expect(problems.map((p) => p.split('\n')[0])).toEqual([
-        "missing from the engine's render: r1/1-manifest/b.yaml",
-        'differs: r1/1-manifest/a.yaml',
-        'not in npm run render: r1/1-manifest/c.yaml',
+        "missing from the engine's render: r1 v1 ConfigMap ns/b",
+        'differs: r1 v1 ConfigMap ns/a',
+        'not in npm run render: r1 v1 ConfigMap ns/c',
       ]);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });

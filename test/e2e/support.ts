@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { EngineEvent, LocalWorkspace, OpType, PulumiCommand, Stack } from '@pulumi/pulumi/automation';
-import { parse, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { readStackFile, StackConfig, validateStackConfig } from '../../stacks/config/load';
 import { synthesizeRegion } from '../../stacks/render-core';
 
@@ -458,23 +458,38 @@ export function changedNames(steps: readonly Step[]): string[] {
 }
 
 /**
- * Differences between the provider's rendered files and `npm run render` (both laid out as
- * `<region>/<0-crd|1-manifest>/<file>`), compared as Kubernetes objects (see apiForm).
+ * Every object of every YAML file under `dir` (the first path segment is the region), keyed
+ * `<region> <apiVersion> <kind> <namespace>/<name>`: the provider writes one file per object,
+ * `npm run render` a few multi-document files per region, so the two compare by object.
  */
+export function readObjects(dir: string): Map<string, unknown> {
+  const objects = new Map<string, unknown>();
+  for (const [file, text] of readTree(dir)) {
+    const region = file.split(path.sep)[0];
+    for (const doc of parseAllDocuments(text)) {
+      const o = doc.toJS() as { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string } } | null;
+      if (!o) continue;
+      objects.set(`${region} ${o.apiVersion} ${o.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name}`, o);
+    }
+  }
+  return new Map([...objects.entries()].sort(([x], [y]) => x.localeCompare(y)));
+}
+
+/** Differences between the provider's rendered objects and `npm run render`, compared as Kubernetes objects (see apiForm). */
 export function renderMismatches(engineDir: string, npmDir: string): string[] {
-  const fromEngine = readTree(engineDir);
-  const fromNpm = readTree(npmDir);
+  const fromEngine = readObjects(engineDir);
+  const fromNpm = readObjects(npmDir);
   const problems: string[] = [];
-  for (const file of fromNpm.keys()) if (!fromEngine.has(file)) problems.push(`missing from the engine's render: ${file}`);
-  for (const [file, text] of fromEngine) {
-    const expected = fromNpm.get(file);
+  for (const key of fromNpm.keys()) if (!fromEngine.has(key)) problems.push(`missing from the engine's render: ${key}`);
+  for (const [key, object] of fromEngine) {
+    const expected = fromNpm.get(key);
     if (expected === undefined) {
-      problems.push(`not in npm run render: ${file}`);
+      problems.push(`not in npm run render: ${key}`);
       continue;
     }
-    const got = JSON.stringify(sortDeep(apiForm(parse(text))));
-    const want = JSON.stringify(sortDeep(apiForm(parse(expected))));
-    if (got !== want) problems.push(`differs: ${file}\n  engine: ${got.slice(0, 400)}\n  npm:    ${want.slice(0, 400)}`);
+    const got = JSON.stringify(sortDeep(apiForm(object)));
+    const want = JSON.stringify(sortDeep(apiForm(expected)));
+    if (got !== want) problems.push(`differs: ${key}\n  engine: ${got.slice(0, 400)}\n  npm:    ${want.slice(0, 400)}`);
   }
   return problems;
 }
