@@ -1,3 +1,4 @@
+import { randomBytes } from 'crypto';
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -81,7 +82,7 @@ const haveRedis = (() => {
 describe('counter redis.conf on a real redis-server', () => {
   let server: ChildProcess | undefined;
   let port = 0;
-  const password = 'counterTestPassword0123456789';
+  const password = randomBytes(18).toString('hex');
   const cli = (...args: string[]) =>
     execFileSync('redis-cli', ['-p', String(port), '--no-auth-warning', ...args], { env: { ...process.env, REDISCLI_AUTH: password }, timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
 

@@ -7,6 +7,7 @@
  *
  * Ports used by this file: 23100-23199 (cluster bus 33100-33199); addresses 127.0.0.101-199.
  */
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
@@ -23,7 +24,8 @@ import {
 
 const NODE_TIMEOUT_MS = 2000;
 // Deliberately awkward: quotes, spaces, '#', '$' and a backslash must survive redis.conf and redis-cli.
-const PASSWORD = 'c0rrect "horse" #battery $staple\\';
+// Generated per run; the quotes, '#', '$' and backslash prove the scripts' escaping.
+const PASSWORD = `c0rrect "${randomBytes(6).toString('hex')}" #battery $staple\\`;
 
 jest.setTimeout(120_000);
 
