@@ -56,7 +56,7 @@ export function commandExists(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).status === 0;
 }
 
-/** Fails when something already listens on one of the ports (another test or engineer). */
+/** Fails when something already listens on one of the ports (another test or process). */
 export async function assertPortsFree(ports: readonly number[]): Promise<void> {
   const busy: number[] = [];
   await Promise.all(
