@@ -1,3 +1,6 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { ConfigError, readStackFile, validateStackConfig } from '../stacks/config/load';
 import { problemsOf, rawConfig, region } from './helpers';
 
@@ -93,6 +96,20 @@ describe('stack config validation', () => {
 
   it('names an unknown stack and lists the known ones', () => {
     expect(() => readStackFile('qa')).toThrow(/Pulumi\.qa\.yaml: no such stack file \(known stacks: .*prod.*staging/);
+  });
+
+  it('reads YAML 1.2 scalars as Pulumi does and rejects duplicate keys with their line', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stack-file-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'Pulumi.qa.yaml'), 'config:\n  fingerprint-infra:environment: on\n  aws:region: us-east-1\n');
+      const raw = readStackFile('qa', dir);
+      expect(raw.entries.get('environment')?.value).toBe('on');
+      expect(raw.entries.has('region')).toBe(false);
+      fs.writeFileSync(path.join(dir, 'Pulumi.qa.yaml'), 'config:\n  fingerprint-infra:environment: prod\n  fingerprint-infra:environment: staging\n');
+      expect(() => readStackFile('qa', dir)).toThrow(/Pulumi\.qa\.yaml: not valid YAML at line 3, column 3: duplicated mapping key$/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('requires an environment when the stack is not named after one', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cpuQuantity, dnsLabel, Environment, memoryQuantity, regionMeshSchema } from '../../stacks/config/schema';
+import { byCodeUnit } from '../../lib/order';
 
 export { regionMeshSchema };
 
@@ -214,7 +215,7 @@ export function resolveRegionMesh(
   const localityOf = (r: RegionLike) => r.mesh?.locality ?? r.name;
   const networkOf = (r: RegionLike) => r.mesh?.network ?? r.name;
   const names = valid.map((r) => r.name);
-  const byWave = [...valid].sort((a, b) => a.wave - b.wave || a.name.localeCompare(b.name)).map((r) => r.name);
+  const byWave = [...valid].sort((a, b) => a.wave - b.wave || byCodeUnit(a.name, b.name)).map((r) => r.name);
   let failover = byWave.filter((n) => n !== region.name);
   if (mesh.failover) {
     const at = `regions[${index}].mesh.failover`;

@@ -9,6 +9,7 @@ import { PortRef, TrafficGraph, TrafficRule } from '../../lib/traffic';
 import { Peer, Workload } from '../../lib/workload';
 import { CLUSTER_BUS_PORT_REF, REDIS_PORT_REF, RedisCluster } from '../redis-cluster';
 import { EastWestGateway, EastWestGatewayProps, InjectionSelector } from './east-west-gateway';
+import { byCodeUnit } from '../../lib/order';
 
 export * from './east-west-gateway';
 
@@ -378,7 +379,7 @@ export class IstioMesh extends Construct {
       }
     }
     const rules: unknown[] = [...byPrincipal.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => byCodeUnit(a, b))
       .map(([principal, ports]) => ({
         from: [{ source: { principals: [principal] } }],
         to: [{ operation: { ports: [...ports].sort((a, b) => a - b).map(String) } }],

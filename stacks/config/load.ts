@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parse as parseYaml } from 'yaml';
+import { CORE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import { MiB, parseMemory } from '../../lib/quantity';
 import {
@@ -29,8 +29,12 @@ import {
 } from '../../components/kong-gateway/config';
 import { MeshSettings, meshSettingsSchema, RegionMesh, resolveRegionMesh } from '../../components/istio-mesh/config';
 import { MonitoringSettings, monitoringSettingsSchema } from '../../components/monitoring/settings';
+import { byCodeUnit } from '../../lib/order';
 
 export const PROJECT = 'fingerprint-infra';
+
+// Config is parsed once per run: zod's compiled fast path costs more to build than it saves here.
+z.config({ jitless: true });
 
 const mib = (bytes: number) => Math.floor(bytes / MiB);
 
@@ -262,7 +266,7 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
   }
 
   if (problems.length) throw new ConfigError(problems);
-  effectiveRegions.sort((a, b) => a.wave - b.wave || a.name.localeCompare(b.name));
+  effectiveRegions.sort((a, b) => a.wave - b.wave || byCodeUnit(a.name, b.name));
   const { deploy, ...rest } = sections as Sections;
   return {
     ...rest,
@@ -285,9 +289,11 @@ export function readStackFile(stack: string, projectDir = path.resolve(__dirname
   }
   let doc: unknown;
   try {
-    doc = parseYaml(fs.readFileSync(fullPath, 'utf8'));
+    // YAML 1.2 core schema, as Pulumi reads it: `yes`/`on` stay strings, duplicate keys are an error.
+    doc = loadYaml(fs.readFileSync(fullPath, 'utf8'), { schema: CORE_SCHEMA });
   } catch (e) {
-    throw new ConfigError([`${file}: not valid YAML: ${(e as Error).message}`]);
+    const where = e instanceof YAMLException && e.mark ? ` at line ${e.mark.line + 1}, column ${e.mark.column + 1}` : '';
+    throw new ConfigError([`${file}: not valid YAML${where}: ${e instanceof YAMLException ? e.reason : (e as Error).message}`]);
   }
   const config = (doc as { config?: Record<string, unknown> } | null)?.config ?? {};
   const entries = new Map<string, RawEntry>();
