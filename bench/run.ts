@@ -233,7 +233,7 @@ export async function main(argv: string[]): Promise<void> {
       msPerRegionBetweenSizes: points.slice(1).map(([x, y], i) => ({ from: points[i][0], to: x, msPerRegion: (y - points[i][1]) / (x - points[i][0]) })),
     };
 
-    console.log(`\nmedian of ${runs} run(s) on ${os.cpus().length} cores, node ${process.version}${withEngine ? '' : `; real engine not measured (${ENGINE_BINARIES.join(', ')} not found)`}`);
+    console.log(`\nmedian of ${runs} run(s) on ${os.cpus().length} cores, node ${process.version}${withEngine ? '' : `; real engine not measured (${opts.engine === 'off' ? '--engine off' : `${ENGINE_BINARIES.join(', ')} not found`})`}`);
     console.log(table(results));
     console.log(`\nmarginal cost: ${msPerRegion.toFixed(1)} ms/region, ${summary.msPerObject.toFixed(2)} ms/object (${objectsPerRegion.toFixed(0)} objects/region)`);
     for (const s of summary.msPerRegionBetweenSizes) console.log(`  ${s.from} -> ${s.to} regions: ${s.msPerRegion.toFixed(1)} ms/region`);

@@ -75,6 +75,7 @@ describe('Kong CRDs', () => {
     expect(() => new KongCrds(newChart(), 'c', { manifestPath: '/nonexistent/crds.yaml' })).toThrow(/does not exist/);
     expect(() => parseKongCrdManifest('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n', 'm.yaml')).toThrow(/m.yaml: document 1 is a v1\/ConfigMap/);
     expect(() => parseKongCrdManifest('', 'm.yaml')).toThrow(/contains no CustomResourceDefinition/);
+    expect(() => parseKongCrdManifest('kind: A\nkind: B\n', 'dup.yaml')).toThrow(/^dup.yaml: not valid YAML at line 2: duplicated mapping key$/);
     const withoutConsumer = text
       .split(/^---$/m)
       .filter((doc) => !/kind: KongConsumer\n/.test(doc))

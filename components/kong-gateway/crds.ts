@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as fs from 'fs';
-import { parseAllDocuments } from 'yaml';
+import { loadAll, YAMLException } from 'js-yaml';
 
 /** API group of every Kong custom resource this component emits. */
 export const KONG_GROUP = 'configuration.konghq.com';
@@ -32,12 +32,17 @@ export interface CrdDocument {
  * `source` names the file in errors.
  */
 export function parseKongCrdManifest(text: string, source: string): CrdDocument[] {
-  const docs = parseAllDocuments(text);
+  let docs: unknown[];
+  try {
+    docs = loadAll(text);
+  } catch (e) {
+    if (!(e instanceof YAMLException)) throw e;
+    throw new Error(`${source}: not valid YAML${e.mark ? ` at line ${e.mark.line + 1}` : ''}: ${e.reason}`);
+  }
   const crds: CrdDocument[] = [];
   docs.forEach((doc, i) => {
-    if (doc.errors.length) throw new Error(`${source}: document ${i + 1} is not valid YAML: ${doc.errors[0].message}`);
-    const value = doc.toJS() as CrdDocument | null;
-    if (value === null) return;
+    const value = doc as CrdDocument | null | undefined;
+    if (value === null || value === undefined) return;
     if (value.apiVersion !== 'apiextensions.k8s.io/v1' || value.kind !== 'CustomResourceDefinition') {
       throw new Error(`${source}: document ${i + 1} is a ${value.apiVersion}/${value.kind}, not an apiextensions.k8s.io/v1 CustomResourceDefinition`);
     }

@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { stringify } from 'yaml';
+import { dump } from 'js-yaml';
 import { contentHash } from '../../lib/files';
 import { Labels, selectorLabels, standardLabels } from '../../lib/labels';
 import { NAMESPACE_NAME_LABEL, WorkloadNetworkPolicy } from '../../lib/network-policy';
@@ -287,7 +287,7 @@ export class StandaloneMonitoring extends Construct {
       'mode = console',
       '',
     ].join('\n');
-    const datasources = stringify({
+    const datasources = dump({
       apiVersion: 1,
       datasources: [
         {
@@ -302,7 +302,7 @@ export class StandaloneMonitoring extends Construct {
         },
       ],
     });
-    const providers = stringify({
+    const providers = dump({
       apiVersion: 1,
       providers: [
         {
