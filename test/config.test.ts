@@ -1,3 +1,4 @@
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -68,7 +69,7 @@ describe('stack config validation', () => {
   });
 
   it('refuses a plaintext secret without echoing its value', () => {
-    const password = 'Sup3rSecretValue1234';
+    const password = randomBytes(12).toString('hex');
     const problems = problemsOf(rawConfig('prod', { regions, redis: { passwordSource: 'config' }, redisPassword: password }));
     expect(problems).toEqual(['Pulumi.prod.yaml: fingerprint-infra:redisPassword: must be stored as a secret, not in plaintext (run: pulumi config set --secret redisPassword)']);
     expect(problems.join('\n')).not.toContain(password);

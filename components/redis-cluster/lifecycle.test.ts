@@ -428,7 +428,7 @@ describe('bad conditions', () => {
   });
 
   test('wrong password: every script fails fast with a clear message', async () => {
-    const wrong = { REDIS_PASSWORD: 'not-the-password' };
+    const wrong = { REDIS_PASSWORD: randomBytes(12).toString('hex') };
     for (const script of ['bootstrap.sh', 'reconcile.sh', 'check.sh']) {
       const r = await h.runScript(script, { ...env3([0, 1, 2]), ...wrong });
       expectExit(r, 'nonzero');

@@ -1,8 +1,12 @@
+import { randomBytes } from 'crypto';
 import { evaluate } from '../engine';
 import { compliantApp, find, webPod } from '../test-fixtures';
 import { RULES } from './index';
 import type { Json } from './pods';
 import type { KubeObject } from './types';
+
+// Credentials the rules must catch: generated per run, never a literal in the repository.
+const FAKE_CREDENTIAL = randomBytes(12).toString('hex');
 
 /** Violations per rule id for a (modified) fixture. */
 function violations(objects: KubeObject[]): { ruleId: string; path: string; message: string; object: string }[] {
@@ -316,10 +320,10 @@ const CASES: Record<string, RuleCases> = {
       { name: 'ConfigMap key names a credential', change: (o) => (find(o, 'ConfigMap', 'web-config').data['db-password'] = 'x'), expect: ['ConfigMap/web-config data["db-password"]'] },
       {
         name: 'ConfigMap content with a literal password',
-        change: (o) => (find(o, 'ConfigMap', 'web-config').data['app.yaml'] += 'database:\n  password: "correct-horse-battery"\n'),
+        change: (o) => (find(o, 'ConfigMap', 'web-config').data['app.yaml'] += `database:\n  password: "${FAKE_CREDENTIAL}"\n`),
         expect: ['ConfigMap/web-config data["app.yaml"]'],
       },
-      { name: 'redis requirepass', change: (o) => (find(o, 'ConfigMap', 'web-config').data['redis.conf'] = 'port 6379\nrequirepass s3cr3tvalue\n'), expect: ['ConfigMap/web-config data["redis.conf"]'] },
+      { name: 'redis requirepass', change: (o) => (find(o, 'ConfigMap', 'web-config').data['redis.conf'] = `port 6379\nrequirepass ${FAKE_CREDENTIAL}\n`), expect: ['ConfigMap/web-config data["redis.conf"]'] },
     ],
     passing: [
       { name: 'variable references', change: (o) => (find(o, 'ConfigMap', 'web-config').data['start.sh'] = 'export REDISCLI_AUTH="$REDIS_PASSWORD"\nprintf \'requirepass %s\\n\' "$PASS"\ntoken=${TOKEN:-}\n') },
@@ -328,8 +332,8 @@ const CASES: Record<string, RuleCases> = {
   },
   'secret-placeholders': {
     violating: [
-      { name: 'literal stringData', change: (o) => (find(o, 'Secret', 'web-db').stringData.password = 'hunter2-literal'), expect: ['Secret/web-db stringData["password"]'] },
-      { name: 'base64 data', change: (o) => (find(o, 'Secret', 'web-db').data = { password: 'aHVudGVyMg==' }), expect: ['Secret/web-db data'] },
+      { name: 'literal stringData', change: (o) => (find(o, 'Secret', 'web-db').stringData.password = FAKE_CREDENTIAL), expect: ['Secret/web-db stringData["password"]'] },
+      { name: 'base64 data', change: (o) => (find(o, 'Secret', 'web-db').data = { password: Buffer.from(FAKE_CREDENTIAL).toString('base64') }), expect: ['Secret/web-db data'] },
     ],
     passing: [],
   },
